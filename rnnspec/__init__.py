@@ -1,0 +1,1 @@
+"""rnnspec: an executable specification of recurrent networks in PyTorch."""

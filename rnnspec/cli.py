@@ -1,0 +1,104 @@
+"""The ``rnnspec`` console script: a thin shell over the library.
+
+Subcommands import what they need when they run, so ``rnnspec --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _add_methods(sub: argparse._SubParsersAction) -> None:
+    from rnnspec.methods import SEED_SIZES
+
+    p = sub.add_parser(
+        "methods",
+        help="build and run the seed's methods; compare shapes and parameter counts with the seed",
+        description="Build and run the seed's seven methods and print each output shape and "
+        "parameter count next to what the seed printed, flagging disagreements.",
+    )
+    for field in ("batch_size", "seq_len", "input_size", "hidden_size", "output_size"):
+        flag = "--" + field.replace("_", "-")
+        default = getattr(SEED_SIZES, field)
+        p.add_argument(flag, type=_positive_int, default=default, help=f"default {default}")
+    p.set_defaults(handler=_run_methods)
+
+
+def _run_methods(args: argparse.Namespace) -> int:
+    from rnnspec.methods import Sizes, measure_methods
+    from rnnspec.text import table
+
+    sizes = Sizes(
+        args.batch_size, args.seq_len, args.input_size, args.hidden_size, args.output_size
+    )
+    rows = measure_methods(sizes)
+    print(
+        f"seed methods at batch={sizes.batch_size} seq_len={sizes.seq_len} "
+        f"input={sizes.input_size} hidden={sizes.hidden_size} output={sizes.output_size}"
+    )
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, tuple):
+            return str(list(value))
+        return f"{value:,}"
+
+    body = [
+        [
+            r.label,
+            shown(r.shape),
+            shown(r.printed_shape),
+            shown(r.params),
+            shown(r.printed_params),
+            "; ".join(r.disagreements) or "agrees",
+        ]
+        for r in rows
+    ]
+    print(
+        table(["method", "output shape", "seed printed", "params", "seed printed", "verdict"], body)
+    )
+    flagged = sum(bool(r.disagreements) for r in rows)
+    print(f"{flagged} of {len(rows)} methods disagree with the seed")
+    return 0
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
+        prog="rnnspec", description="An executable specification of recurrent networks."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _add_methods(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

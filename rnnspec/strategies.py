@@ -1,0 +1,211 @@
+"""Hypothesis strategies for recurrent networks (public API).
+
+Named with plural nouns for what they generate; every bound is keyword-only and
+validated when the strategy is built, not when it is drawn from.  Sizes, flags
+and seeds are drawn; tensors are made from the drawn seed (``rnnspec.config``),
+so drawing stays fast and shrinking goes to the smallest sizes and seed 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+from torch import Tensor
+
+from rnnspec.config import KINDS, Example, RNNConfig
+
+__all__ = [
+    "examples",
+    "initial_states",
+    "lengths",
+    "rnn_configs",
+    "seeds",
+    "sequence_lengths",
+    "sequences",
+]
+
+_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _check_range(name: str, low: int, high: int, floor: int = 1) -> None:
+    for label, value in ((f"min_{name}", low), (f"max_{name}", high)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < floor:
+            raise ValueError(f"{label} must be an integer >= {floor}, got {value!r}")
+    if low > high:
+        raise ValueError(f"min_{name}={low} must not exceed max_{name}={high}")
+
+
+def _check_choices(name: str, given: Sequence[object], allowed: Sequence[object]) -> tuple:
+    given = tuple(given)
+    if not given:
+        raise ValueError(f"{name} must name at least one of {tuple(allowed)}")
+    unknown = [g for g in given if g not in allowed]
+    if unknown:
+        raise ValueError(f"{name} has unknown values {unknown}; allowed: {tuple(allowed)}")
+    return given
+
+
+def seeds() -> st.SearchStrategy[int]:
+    """Seeds for ``torch.Generator``; they shrink towards 0."""
+    return st.integers(0, 2**31 - 1)
+
+
+def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
+    """Sizes that favour the edges (``low``, 1, small) without losing the whole range."""
+    edges = st.sampled_from(sorted({low, min(high, max(low, 1)), high}))
+    return st.one_of(st.integers(low, min(high, low + 4)), edges, st.integers(low, high))
+
+
+def rnn_configs(
+    *,
+    kinds: Sequence[str] = KINDS,
+    min_input: int = 1,
+    max_input: int = 6,
+    min_hidden: int = 1,
+    max_hidden: int = 6,
+    max_layers: int = 3,
+    batch_first: Sequence[bool] = (False, True),
+    bidirectional: Sequence[bool] = (False, True),
+    bias: Sequence[bool] = (True, False),
+    nonlinearities: Sequence[str] = ("tanh", "relu"),
+    proj_size: bool = True,
+) -> st.SearchStrategy[RNNConfig]:
+    """Constructor configs for nn.RNN / nn.LSTM / nn.GRU within the given bounds.
+
+    Reaches hidden 1, input != hidden, 3 layers, both layouts and directions, bias
+    on and off, tanh and relu, and LSTM ``proj_size`` (always < hidden_size).
+    """
+    kinds = _check_choices("kinds", kinds, KINDS)
+    _check_range("input", min_input, max_input)
+    _check_range("hidden", min_hidden, max_hidden)
+    _check_range("layers", 1, max_layers)
+    batch_first = _check_choices("batch_first", batch_first, (False, True))
+    bidirectional = _check_choices("bidirectional", bidirectional, (False, True))
+    bias = _check_choices("bias", bias, (True, False))
+    nonlinearities = _check_choices("nonlinearities", nonlinearities, ("tanh", "relu"))
+
+    @st.composite
+    def build(draw: st.DrawFn) -> RNNConfig:
+        kind = draw(st.sampled_from(kinds))
+        hidden = draw(_sizes(min_hidden, max_hidden))
+        proj = 0
+        if kind == "lstm" and proj_size and hidden > 1:
+            proj = draw(st.one_of(st.just(0), st.integers(1, hidden - 1)))
+        return RNNConfig(
+            kind=kind,
+            input_size=draw(_sizes(min_input, max_input)),
+            hidden_size=hidden,
+            num_layers=draw(st.integers(1, max_layers)),
+            bias=draw(st.sampled_from(bias)),
+            batch_first=draw(st.sampled_from(batch_first)),
+            bidirectional=draw(st.sampled_from(bidirectional)),
+            nonlinearity=draw(st.sampled_from(nonlinearities)) if kind == "rnn" else "tanh",
+            proj_size=proj,
+        )
+
+    return build()
+
+
+def examples(
+    configs: st.SearchStrategy[RNNConfig] | None = None,
+    *,
+    min_batch: int = 1,
+    max_batch: int = 4,
+    min_len: int = 1,
+    max_len: int = 72,
+    unbatched: bool = True,
+    initial_state: bool = True,
+    dtypes: Sequence[str] = ("float64",),
+    device: str = "cpu",
+) -> st.SearchStrategy[Example]:
+    """Whole cases: a config, batch size (or unbatched), sequence length, hx or not, a seed.
+
+    Long sequences (up to ``max_len``, 64+ by default) are drawn with small sizes
+    often enough to find bugs that appear only after many steps.
+    """
+    _check_range("batch", min_batch, max_batch)
+    _check_range("len", min_len, max_len)
+    dtypes = _check_choices("dtypes", dtypes, _DTYPES)
+    configs = configs if configs is not None else rnn_configs()
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Example:
+        batch: int | None = draw(_sizes(min_batch, max_batch))
+        if unbatched and draw(st.integers(0, 7)) == 0:
+            batch = None
+        return Example(
+            config=draw(configs),
+            batch_size=batch,
+            seq_len=draw(sequence_lengths(min_len=min_len, max_len=max_len)),
+            seed=draw(seeds()),
+            dtype=draw(st.sampled_from(dtypes)),
+            with_hx=initial_state and draw(st.booleans()),
+            device=device,
+        )
+
+    return build()
+
+
+def sequence_lengths(*, min_len: int = 1, max_len: int = 72) -> st.SearchStrategy[int]:
+    """Sequence lengths: mostly short, with the long end (64+) reached regularly."""
+    _check_range("len", min_len, max_len)
+    long_from = max(min_len, max_len - 12)
+    return st.one_of(
+        st.integers(min_len, min(max_len, min_len + 7)),
+        st.just(min_len),
+        st.integers(long_from, max_len),
+    )
+
+
+def sequences(
+    config: RNNConfig,
+    *,
+    batch_size: int | None = 2,
+    min_len: int = 1,
+    max_len: int = 72,
+    dtype: str = "float64",
+) -> st.SearchStrategy[Tensor]:
+    """Input tensors for ``config`` (``batch_size=None``: unbatched), values from a drawn seed."""
+    if batch_size is not None:
+        _check_range("batch", batch_size, batch_size)
+    _check_choices("dtype", (dtype,), _DTYPES)
+    return st.builds(
+        lambda length, seed: Example(config, batch_size, length, seed, dtype).inputs()[0],
+        sequence_lengths(min_len=min_len, max_len=max_len),
+        seeds(),
+    )
+
+
+def initial_states(
+    config: RNNConfig, *, batch_size: int | None = 2, dtype: str = "float64"
+) -> st.SearchStrategy[Any]:
+    """Non-zero initial states ``hx`` for ``config``: a tensor, or ``(h_0, c_0)`` for LSTM."""
+    if batch_size is not None:
+        _check_range("batch", batch_size, batch_size)
+    _check_choices("dtype", (dtype,), _DTYPES)
+    return seeds().map(
+        lambda seed: Example(config, batch_size, 1, seed, dtype, with_hx=True).inputs()[1]
+    )
+
+
+def lengths(
+    *, batch_size: int, max_len: int, sorted_: bool | None = None
+) -> st.SearchStrategy[list[int]]:
+    """Per-sequence lengths for a packed batch; the longest equals ``max_len``.
+
+    ``sorted_=True`` gives non-increasing lengths, ``False`` leaves them in any order
+    (``enforce_sorted=False``), ``None`` draws either.
+    """
+    _check_range("len", 1, max_len)
+    _check_range("batch", 1, batch_size)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> list[int]:
+        values = draw(st.lists(st.integers(1, max_len), min_size=batch_size, max_size=batch_size))
+        values[draw(st.integers(0, batch_size - 1))] = max_len
+        order = sorted_ if sorted_ is not None else draw(st.booleans())
+        return sorted(values, reverse=True) if order else values
+
+    return build()
