@@ -133,12 +133,13 @@ class Example:
         dtype = dtype or self.torch_dtype
         generator = torch.Generator().manual_seed(self.seed + 1)
         x = torch.randn(self.input_shape(), dtype=torch.float64, generator=generator)
-        hx = materialize_state(self, generator) if self.with_hx else None
         x = x.to(device=self.device, dtype=dtype)
-        if hx is not None:
-            hx = tuple(h.to(device=self.device, dtype=dtype) for h in hx)
-            hx = hx if self.config.kind == "lstm" else hx[0]
-        return x, hx
+        if not self.with_hx:
+            return x, None
+        hx = tuple(
+            h.to(device=self.device, dtype=dtype) for h in materialize_state(self, generator)
+        )
+        return x, hx if self.config.kind == "lstm" else hx[0]
 
 
 def materialize_state(example: Example, generator: torch.Generator) -> tuple[Tensor, ...]:

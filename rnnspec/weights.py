@@ -54,10 +54,12 @@ def _check_plain_rnn(rnn: nn.RNN, manual: ManualRNN) -> None:
 def copy_rnn_to_manual(rnn: nn.RNN, manual: ManualRNN) -> ManualRNN:
     """Set ``manual.i2h`` from ``rnn`` so their hidden sequences agree; ``i2o`` is untouched."""
     _check_plain_rnn(rnn, manual)
-    manual.i2h.weight.copy_(torch.cat([rnn.weight_ih_l0, rnn.weight_hh_l0], dim=1))  # (H, I+H)
+    params = dict(rnn.named_parameters())
+    weight = torch.cat([params["weight_ih_l0"], params["weight_hh_l0"]], dim=1)  # (H, I+H)
+    manual.i2h.weight.copy_(weight)
     bias = torch.zeros_like(manual.i2h.bias)
     if rnn.bias:
-        bias = rnn.bias_ih_l0 + rnn.bias_hh_l0
+        bias = params["bias_ih_l0"] + params["bias_hh_l0"]
     manual.i2h.bias.copy_(bias)
     return manual
 
