@@ -54,6 +54,9 @@ class RNNConfig:
     def directions(self) -> int:
         return 2 if self.bidirectional else 1
 
+    def replace(self, **changes: Any) -> RNNConfig:
+        return replace(self, **changes)
+
     @property
     def out_size(self) -> int:
         """Features per direction of ``output`` and ``h_n``: proj_size when set, else hidden."""

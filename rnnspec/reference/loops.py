@@ -50,6 +50,13 @@ class LoopRecurrent(nn.Module):
         proj_size: int = 0,
     ) -> None:
         super().__init__()
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout acts between recurrent layers, so non-zero dropout expects "
+                f"num_layers greater than 1, but got dropout={dropout} and num_layers=1",
+                UserWarning,
+                stacklevel=2,
+            )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers

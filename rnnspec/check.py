@@ -1,0 +1,159 @@
+"""The conformance runner: every applicable law, run with Hypothesis, against a candidate.
+
+``check(factory, kind)`` builds a :class:`~rnnspec.laws.Subject`, runs each law's
+check as a Hypothesis test (shrinking failures to the smallest example), and
+collects one :class:`~rnnspec.report.LawResult` per law into a Report.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
+from rnnspec.laws._core import factory_path
+from rnnspec.report import LawResult, Report
+from rnnspec.scope import Scope
+
+__all__ = ["CANDIDATE_KINDS", "check", "run_law"]
+
+CANDIDATE_KINDS = ("rnn", "lstm", "gru")
+Progress = Callable[[str, LawResult | None], None]
+_BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
+
+
+def check(
+    factory: Callable[[Any], Any],
+    kind: str,
+    *,
+    scope: Scope | None = None,
+    max_examples: int = 100,
+    seed: int | None = None,
+    laws: Iterable[str] | None = None,
+    deadline: float | None = 10.0,
+    name: str | None = None,
+    constructor: Callable[..., Any] | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Run the laws of ``kind`` ("rnn", "lstm" or "gru") against ``factory``'s candidates.
+
+    ``factory(reference) -> candidate``: ``reference`` is an nn.RNN / nn.LSTM / nn.GRU
+    in eval mode with random weights; the candidate is called like it.  ``scope``
+    defaults to ``factory.scope`` when the factory has one, else ``Scope()``.
+    ``deadline`` bounds each call of the candidate in seconds (None: unbounded).
+    ``seed`` makes the run replayable; when None one is chosen and reported.
+    """
+    if kind not in CANDIDATE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(CANDIDATE_KINDS)}; got {kind!r}")
+    if not callable(factory):
+        raise TypeError(f"factory must be callable, got {type(factory).__name__}")
+    if not isinstance(max_examples, int) or max_examples < 1:
+        raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
+    if deadline is not None and deadline <= 0:
+        raise ValueError(f"deadline must be positive seconds or None, got {deadline!r}")
+    scope = scope if scope is not None else getattr(factory, "scope", None) or Scope()
+    if not isinstance(scope, Scope):
+        raise TypeError(f"scope must be an rnnspec.Scope, got {type(scope).__name__}")
+    selected = _select(kind, laws)
+    seed = seed if seed is not None else random.randrange(2**32)
+    subject = Subject(
+        kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
+    )
+    report = Report(kind, subject.name, scope, seed, max_examples)
+    for law in selected:
+        if progress:
+            progress(law.id, None)
+        result = run_law(law, subject, max_examples=max_examples, seed=seed)
+        report.results.append(result)
+        if progress:
+            progress(law.id, result)
+    return report
+
+
+def run_law(law: Law, subject: Subject, *, max_examples: int, seed: int) -> LawResult:
+    """Run one law with Hypothesis; return its result (never raises for a bad candidate)."""
+    reason = law.skip_reason(subject)
+    if reason:
+        return LawResult(law.id, "skipped", f"out of scope: {reason}", law.sentence)
+    state: dict[str, Any] = {"examples": 0, "first_failure": None, "hung": None}
+    start = time.perf_counter()
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        state["examples"] += 1
+        if state["hung"]:
+            raise LawFailure(state["hung"])  # do not wait on a hung candidate again
+        try:
+            law.check(Trial(law, subject, data.draw))
+        except LawFailure as exc:
+            if state["first_failure"] is None:
+                state["first_failure"] = time.perf_counter() - start
+            if "did not return within" in str(exc):
+                state["hung"] = str(exc)
+            raise
+
+    try:
+        run()
+    except LawFailure as exc:
+        message = state["hung"] or str(exc)
+        notes = "\n".join(getattr(exc, "__notes__", []))
+        blob = _BLOB.search(notes)
+        return LawResult(
+            law.id,
+            "failed",
+            _with_notes(message, notes),
+            law.sentence,
+            state["examples"],
+            time.perf_counter() - start,
+            state["first_failure"],
+            blob.group(1) if blob else None,
+        )
+    except Exception as exc:  # noqa: BLE001 - rnnspec must report, not crash
+        message = f"law {law.id!r} could not run: {type(exc).__name__}: {exc}"
+        return LawResult(
+            law.id, "failed", message, law.sentence, state["examples"], time.perf_counter() - start
+        )
+    return LawResult(
+        law.id, "passed", "", law.sentence, state["examples"], time.perf_counter() - start
+    )
+
+
+def _select(kind: str, ids: Iterable[str] | None) -> list[Law]:
+    if ids is None:
+        return [law for law in LAWS.values() if kind in law.kinds]
+    chosen = []
+    for law_id in ids:
+        if law_id not in LAWS:
+            raise ValueError(f"unknown law {law_id!r}; see `rnnspec laws` for the ids")
+        chosen.append(LAWS[law_id])
+    return chosen
+
+
+_NOISE = ("reproduce_failure", "Failing test case", "run(", "data=data(", "Falsifying example")
+
+
+def _with_notes(message: str, notes: str) -> str:
+    """Keep Hypothesis's labelled draws (``Draw 2 (cut): 3``), drop its boilerplate."""
+    kept = [n for n in notes.splitlines() if n.strip() and not n.strip().startswith(_NOISE)]
+    kept = [n for n in kept if n.strip() != ")"]
+    return message if not kept else message + "\n  draws:\n    " + "\n    ".join(kept)
+
+
+def _name_of(factory: Any) -> str:
+    return factory_path(factory)[1]

@@ -1,0 +1,36 @@
+"""The specification: every law, registered by id in ``LAWS``.
+
+Importing this package registers the laws of each module below, in this order.
+"""
+
+from rnnspec.laws import (  # noqa: F401 - imported for registration
+    batch,
+    dropout,
+    equivalence,
+    errors,
+    hygiene,
+    packed,
+    parity,
+    seed,
+    shapes,
+    structure,
+)
+from rnnspec.laws._core import LAWS, Law, LawFailure, Outcome, Subject, Trial, law
+
+_ORDER = (
+    "shapes",
+    "equivalence",
+    "structure",
+    "batch",
+    "packed",
+    "dropout",
+    "parity",
+    "errors",
+    "hygiene",
+    "seed",
+)
+_laws = sorted(LAWS.values(), key=lambda item: _ORDER.index(item.module.rsplit(".", 1)[-1]))
+LAWS.clear()
+LAWS.update((law.id, law) for law in _laws)
+
+__all__ = ["LAWS", "Law", "LawFailure", "Outcome", "Subject", "Trial", "law"]

@@ -1,0 +1,417 @@
+"""What a law is, what it is checked against, and how a check reports a failure.
+
+A :class:`Law` is data: a stable id, the sentence it states, the kinds it applies
+to, and a check.  A check receives a :class:`Trial`, which draws examples from
+Hypothesis (labelled), builds the torch reference and the candidate from the
+:class:`Subject`'s factory, calls them safely and compares their results against
+the tolerance table, raising :class:`LawFailure` with a message that names the
+law, the example, the max difference, the tolerance and a runnable repro.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
+
+import torch
+from hypothesis import strategies as st
+from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence
+
+from rnnspec.config import Example, RNNConfig
+from rnnspec.scope import Scope
+from rnnspec.strategies import examples, rnn_configs
+from rnnspec.tolerance import Tolerance, tolerance
+
+__all__ = ["LAWS", "Law", "LawFailure", "Outcome", "Subject", "Trial", "factory_path", "law"]
+
+T = TypeVar("T")
+Factory = Callable[[Any], Callable[..., Any]]
+_GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
+
+
+class LawFailure(AssertionError):
+    """A law does not hold for a candidate; the message says where and by how much."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the laws are checked against: a kind, a factory and the scope it supports.
+
+    ``factory(reference) -> candidate`` builds the candidate from a torch module of
+    ``kind``.  ``constructor`` (optional) is a class called like the torch module,
+    for the laws about construction itself.
+    """
+
+    kind: str
+    factory: Factory
+    scope: Scope = field(default_factory=Scope)
+    name: str = "candidate"
+    constructor: Callable[..., Any] | None = None
+    deadline: float | None = None  # seconds a candidate call may take; None: no limit
+
+    def configs(self, **overrides: Any) -> st.SearchStrategy[RNNConfig]:
+        """Configs within the scope; ``overrides`` narrow the bounds (e.g. ``min_layers=2``)."""
+        return _configs(self, tuple(sorted(overrides.items())))
+
+    def examples(
+        self, configs: dict[str, Any] | None = None, **overrides: Any
+    ) -> st.SearchStrategy[Example]:
+        """Examples within the scope; ``configs`` narrows the configs, ``overrides`` the rest."""
+        key = tuple(sorted((configs or {}).items())), tuple(sorted(overrides.items()))
+        return _examples(self, *key)
+
+
+@functools.cache
+def _configs(
+    subject: Subject, overrides: tuple[tuple[str, Any], ...]
+) -> st.SearchStrategy[RNNConfig]:
+    s = subject.scope
+    bounds: dict[str, Any] = {
+        "kinds": (subject.kind,),
+        "max_input": s.max_input,
+        "max_hidden": s.max_hidden,
+        "max_layers": s.max_layers,
+        "batch_first": s.batch_first,
+        "bidirectional": s.bidirectional,
+        "bias": s.bias,
+        "nonlinearities": s.nonlinearities,
+        "proj_size": s.proj_size,
+    }
+    bounds.update(overrides)
+    return rnn_configs(**bounds)
+
+
+@functools.cache
+def _examples(
+    subject: Subject,
+    configs: tuple[tuple[str, Any], ...],
+    overrides: tuple[tuple[str, Any], ...],
+) -> st.SearchStrategy[Example]:
+    """Strategies are built once per (subject, bounds): building them is not free."""
+    s = subject.scope
+    bounds: dict[str, Any] = {
+        "max_batch": s.max_batch,
+        "max_len": s.max_len,
+        "unbatched": s.unbatched,
+        "initial_state": s.initial_state,
+        "dtypes": (_name(s.widest_dtype),),
+    }
+    bounds.update(overrides)
+    return examples(_configs(subject, configs), **bounds)
+
+
+@dataclass
+class Outcome:
+    """A normalised result: the output tensor (packed data for PackedSequence) and states."""
+
+    output: Tensor
+    states: tuple[Tensor, ...]
+    packed: PackedSequence | None = None
+
+    def tensors(self) -> Iterator[tuple[str, Tensor]]:
+        yield "output", self.output
+        yield from zip(("h_n", "c_n"), self.states, strict=False)
+
+
+@dataclass(frozen=True)
+class Law:
+    """One sentence of the specification, with the kinds it applies to and its check."""
+
+    id: str
+    sentence: str
+    kinds: tuple[str, ...]
+    check: Callable[[Trial], None]
+    module: str
+    needs: Callable[[Subject], str | None] = field(default=lambda subject: None)
+
+    def skip_reason(self, subject: Subject) -> str | None:
+        """Why this law cannot run for ``subject`` (out of scope), or None."""
+        if subject.kind not in self.kinds:
+            return f"applies to {', '.join(self.kinds)}, not {subject.kind}"
+        return self.needs(subject)
+
+
+LAWS: dict[str, Law] = {}
+"""Every law, by id, in registration order."""
+
+
+def law(
+    id: str,
+    sentence: str,
+    kinds: tuple[str, ...] = ("rnn", "lstm", "gru"),
+    needs: Callable[[Subject], str | None] | None = None,
+) -> Callable[[Callable[[Trial], None]], Callable[[Trial], None]]:
+    """Register the decorated check as the law ``id``."""
+
+    def register(check: Callable[[Trial], None]) -> Callable[[Trial], None]:
+        if id in LAWS:
+            raise ValueError(f"law id {id!r} registered twice")
+        LAWS[id] = Law(id, sentence, kinds, check, check.__module__, needs or (lambda s: None))
+        return check
+
+    return register
+
+
+class Trial:
+    """One run of one law against one subject, drawing from Hypothesis via ``draw``."""
+
+    def __init__(self, law: Law, subject: Subject, draw: Callable[..., Any]) -> None:
+        self.law = law
+        self.subject = subject
+        self._draw = draw
+        self.example: Example | None = None
+        self.notes: list[str] = []
+
+    @property
+    def kind(self) -> str:
+        return self.subject.kind
+
+    @property
+    def scope(self) -> Scope:
+        return self.subject.scope
+
+    def draw(self, strategy: st.SearchStrategy[T], label: str) -> T:
+        return self._draw(strategy, label=label)
+
+    def draw_example(self, configs: dict[str, Any] | None = None, **overrides: Any) -> Example:
+        """Draw an example within the subject's scope (``configs`` narrows its configs)."""
+        self.example = self.draw(self.subject.examples(configs, **overrides), "example")
+        return self.example
+
+    def note(self, text: str) -> None:
+        """Add a line to the failure message (e.g. extra drawn values)."""
+        self.notes.append(text)
+
+    # -- building and calling -----------------------------------------------------
+    def candidate(self, reference: Any) -> Callable[..., Any]:
+        try:
+            return self.subject.factory(reference)
+        except Exception as exc:  # noqa: BLE001 - any factory error is the candidate's
+            self.fail(f"the factory raised {type(exc).__name__}: {exc}")
+
+    def build(self, example: Example | None = None) -> tuple[Any, Callable[..., Any]]:
+        """The torch reference for ``example`` (default: the drawn one) and its candidate."""
+        example = example or self._example()
+        reference = example.reference()
+        return reference, self.candidate(reference)
+
+    def call(self, fn: Callable[..., Any], *args: Any, who: str = "candidate") -> Outcome:
+        """Call ``fn`` and check the shape of what it returns; any error fails the law."""
+        try:
+            with warnings.catch_warnings(record=True):  # a candidate may warn; that is no failure
+                warnings.simplefilter("always")
+                result = self.invoke(fn, *args, who=who)
+        except LawFailure:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a candidate's error is a failed law
+            self.fail(f"the {who} raised {type(exc).__name__}: {exc}")
+        return self.outcome(result, who)
+
+    def invoke(self, fn: Callable[..., Any], *args: Any, who: str = "candidate") -> Any:
+        """``fn(*args)``, failing the law if it takes longer than the subject's deadline.
+
+        With a deadline the call runs in a daemon thread; a call that never returns
+        is abandoned there (it cannot be killed) and the law fails.
+        """
+        deadline = self.subject.deadline
+        if deadline is None:
+            return fn(*args)
+        box: dict[str, Any] = {}
+        grad_enabled = torch.is_grad_enabled()  # grad mode is per thread
+
+        def target() -> None:
+            try:
+                with torch.set_grad_enabled(grad_enabled):
+                    box["result"] = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name="rnnspec-candidate", daemon=True)
+        thread.start()
+        thread.join(deadline)
+        if thread.is_alive():
+            self.fail(f"the {who} did not return within {deadline:g} s (deadline)")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    def outcome(self, result: Any, who: str = "candidate") -> Outcome:
+        expected_states = 2 if self.kind == "lstm" else 1
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            self.fail(f"the {who} returned {_describe(result)}, expected (output, state)")
+        output, state = result
+        packed = output if isinstance(output, PackedSequence) else None
+        if packed is not None:
+            output = packed.data
+        states = (
+            tuple(state) if expected_states == 2 and isinstance(state, tuple | list) else (state,)
+        )
+        if len(states) != expected_states or not all(isinstance(s, Tensor) for s in states):
+            want = "(h_n, c_n)" if expected_states == 2 else "h_n"
+            self.fail(f"the {who} returned state {_describe(state)}, expected {want}")
+        if not isinstance(output, Tensor):
+            self.fail(f"the {who} returned output {_describe(output)}, expected a Tensor")
+        return Outcome(output, states, packed)
+
+    # -- comparing ----------------------------------------------------------------
+    def tolerance(self, dtype: torch.dtype, steps: int | None = None) -> Tolerance:
+        if steps is None:
+            steps = self._example().seq_len
+        return tolerance(dtype, steps, self.scope.tolerances)
+
+    def close(
+        self,
+        actual: Tensor,
+        expected: Tensor,
+        what: str,
+        tol: Tolerance | None = None,
+        time_dim: int | None = None,
+        rows: str | None = None,
+    ) -> None:
+        """Fail unless ``actual`` matches ``expected`` within ``tol`` (default: by dtype).
+
+        ``time_dim`` names the time axis of an output, ``rows`` says that dim 0 of a
+        state indexes (layer, direction): both locate the first divergence.
+        """
+        if tuple(actual.shape) != tuple(expected.shape):
+            self.fail(f"{what}: shape {list(actual.shape)}, expected {list(expected.shape)}")
+        tol = tol or self.tolerance(actual.dtype)
+        a = actual.detach().to("cpu", torch.float64)
+        b = expected.detach().to("cpu", torch.float64)
+        diff = (a - b).abs()
+        bound = tol.atol + tol.rtol * b.abs()
+        bad = ~(diff <= bound)  # NaN in a counts as bad
+        if not bool(bad.any()):
+            return
+        finite = torch.where(torch.isnan(diff), torch.full_like(diff, math.inf), diff)
+        worst = float(finite.max())
+        where = self._locate(bad, what, time_dim, rows)
+        self.fail(
+            f"{what}: max |difference| {worst:.3g} exceeds tolerance ({tol}); "
+            f"{int(bad.sum())} of {bad.numel()} elements differ{where}"
+        )
+
+    def equal_outcomes(
+        self, actual: Outcome, expected: Outcome, what: str, tol: Tolerance | None = None
+    ) -> None:
+        example = self._example()
+        time_dim = None
+        if actual.packed is None and expected.output.dim() == 3:
+            time_dim = 1 if example.config.batch_first else 0
+        elif actual.packed is None and expected.output.dim() == 2:
+            time_dim = 0
+        for (name, a), (_, b) in zip(actual.tensors(), expected.tensors(), strict=True):
+            label = f"{what} {name}"
+            if name == "output":
+                self.close(a, b, label, tol, time_dim=time_dim)
+            else:
+                self.close(a, b, label, tol, rows="state")
+
+    def _locate(self, bad: Tensor, what: str, time_dim: int | None, rows: str | None) -> str:
+        """Where the first divergence is: time step, direction, layer, gate block."""
+        if bad.dim() == 0:
+            return ""
+        example = self.example
+        config = example.config if example else None
+        parts = []
+        if time_dim is not None and bad.dim() > time_dim:
+            steps = bad.movedim(time_dim, 0).reshape(bad.shape[time_dim], -1).any(dim=1)
+            parts.append(f"first at time step {int(steps.nonzero()[0])}")
+            if config and config.bidirectional:
+                half = bad.shape[-1] // 2
+                dirs = [
+                    d
+                    for d, sl in (("forward", bad[..., :half]), ("reverse", bad[..., half:]))
+                    if sl.any()
+                ]
+                parts.append(f"direction {'+'.join(dirs)}")
+        if rows is not None and config is not None and bad.dim() >= 2:
+            first = int(bad.reshape(bad.shape[0], -1).any(dim=1).nonzero()[0])
+            layer, direction = divmod(first, config.directions)
+            parts.append(
+                f"first in layer {layer}"
+                + (
+                    f", {('forward', 'reverse')[direction]} direction"
+                    if config.bidirectional
+                    else ""
+                )
+            )
+        if what.startswith("grad weight") and config is not None and bad.dim() >= 1:
+            names = _GATE_NAMES[config.kind]
+            if bad.shape[0] % len(names) == 0 and bad.shape[0] != config.proj_size:
+                blocks = bad.reshape(len(names), -1).any(dim=1)
+                parts.append(
+                    "gate blocks " + ",".join(n for n, b in zip(names, blocks, strict=True) if b)
+                )
+        return ("; " + ", ".join(parts)) if parts else ""
+
+    # -- failing ------------------------------------------------------------------
+    def fail(self, message: str) -> NoReturn:
+        raise LawFailure(self.message(message))
+
+    def message(self, problem: str) -> str:
+        lines = [
+            f"law {self.law.id!r} failed for {self.subject.name} ({self.kind}): {problem}",
+            f"  the law: {self.law.sentence}",
+        ]
+        if self.example is not None:
+            lines.append(f"  example: {self.example!r}")
+        lines.extend(f"  {n}" for n in self.notes)
+        lines.append("  repro:\n" + _indent(self.repro(), 4))
+        return "\n".join(lines)
+
+    def repro(self) -> str:
+        """Python lines that rebuild the failing example and call both sides."""
+        module, qualname = factory_path(self.subject.factory)
+        lines = [
+            "import torch",
+            "from rnnspec.config import Example, RNNConfig",
+            f"from {module} import {qualname.split('.')[0]}  # the factory under test",
+        ]
+        if self.example is not None:
+            lines += [
+                f"example = {self.example!r}",
+                "reference = example.reference()",
+                "x, hx = example.inputs()",
+                f"candidate = {qualname}(reference)",
+                "print(reference(x, hx))",
+                "print(candidate(x, hx))",
+            ]
+        lines.append(f"# law {self.law.id} is defined in {self.law.module}")
+        return "\n".join(lines)
+
+    def _example(self) -> Example:
+        if self.example is None:
+            raise RuntimeError(f"law {self.law.id} used the example before drawing one")
+        return self.example
+
+
+def factory_path(factory: Any) -> tuple[str, str]:
+    """``(module, qualified name)`` to import ``factory`` by, bound classmethods included."""
+    owner = getattr(factory, "__self__", None)
+    if isinstance(owner, type):
+        return owner.__module__, f"{owner.__qualname__}.{factory.__name__}"
+    qualname = getattr(factory, "__qualname__", None) or type(factory).__qualname__
+    return getattr(factory, "__module__", None) or type(factory).__module__, qualname
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"a Tensor of shape {list(value.shape)}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line for line in text.splitlines())

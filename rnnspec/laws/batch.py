@@ -1,0 +1,105 @@
+"""The batch dimension is a loop over independent samples, and unbatched input is one of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+
+
+def _batch_dim(trial: Trial) -> int:
+    example = trial.example
+    assert example is not None
+    return 0 if example.config.batch_first else 1
+
+
+def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
+    """The samples ``index`` of an outcome (states have batch on dim 1)."""
+    return Outcome(
+        outcome.output.index_select(batch_dim, index),
+        tuple(s.index_select(1, index) for s in outcome.states),
+    )
+
+
+def _select_hx(hx: Any, index: torch.Tensor) -> Any:
+    """The samples ``index`` of an initial state (batch on dim 1), or None."""
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h.index_select(1, index) for h in hx)
+    return hx.index_select(1, index)
+
+
+@law(
+    "batch-permutation",
+    "Permuting the samples of a batch (input and initial state) permutes the output and "
+    "final states the same way.",
+)
+def batch_permutation(trial: Trial) -> None:
+    example = trial.draw_example(unbatched=False, min_batch=2)
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    assert example.batch_size is not None
+    order = trial.draw(st.permutations(range(example.batch_size)), "permutation")
+    index = torch.tensor(order)
+    b = _batch_dim(trial)
+    with torch.no_grad():
+        whole = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        px, phx = x.index_select(b, index), _select_hx(hx, index)
+        permuted = trial.call(candidate, *((px,) if phx is None else (px, phx)))
+    trial.equal_outcomes(permuted, _select(whole, index, b), f"batch permuted by {order}")
+
+
+@law(
+    "batch-independence",
+    "A sample's result does not depend on its neighbours: running it alone gives its row "
+    "of the batched result (within tolerance; CPU kernels may differ bitwise by batch split).",
+)
+def batch_independence(trial: Trial) -> None:
+    example = trial.draw_example(unbatched=False, min_batch=2)
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    assert example.batch_size is not None
+    sample = trial.draw(st.integers(0, example.batch_size - 1), "sample")
+    index = torch.tensor([sample])
+    b = _batch_dim(trial)
+    with torch.no_grad():
+        whole = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        sx, shx = x.index_select(b, index), _select_hx(hx, index)
+        alone = trial.call(candidate, *((sx,) if shx is None else (sx, shx)))
+    trial.equal_outcomes(alone, _select(whole, index, b), f"sample {sample} alone vs in the batch")
+
+
+def _needs_unbatched(subject: Subject) -> str | None:
+    return None if subject.scope.unbatched else "unbatched input is out of scope"
+
+
+@law(
+    "unbatched",
+    "An unbatched (T, I) input gives the batch-of-one result with the batch dimension removed.",
+    needs=_needs_unbatched,
+)
+def unbatched(trial: Trial) -> None:
+    example = trial.draw_example(unbatched=False, min_batch=1, max_batch=1)
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    b = _batch_dim(trial)
+    with torch.no_grad():
+        batched = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        ux = x.squeeze(b)
+        uhx = _squeeze_hx(hx)
+        single = trial.call(candidate, *((ux,) if uhx is None else (ux, uhx)))
+    squeezed = Outcome(batched.output.squeeze(b), tuple(s.squeeze(1) for s in batched.states))
+    trial.example = example.replace(batch_size=None)  # messages describe the unbatched call
+    trial.equal_outcomes(single, squeezed, "unbatched vs batch of one")
+
+
+def _squeeze_hx(hx: Any) -> Any:
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h.squeeze(1) for h in hx)
+    return hx.squeeze(1)

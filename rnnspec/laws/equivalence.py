@@ -1,0 +1,174 @@
+"""The candidate computes what torch computes: outputs, final states and gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.reference.oracle import oracle_forward
+
+
+def _needs_gradients(subject: Subject) -> str | None:
+    return None if subject.scope.gradients else "gradients are out of scope"
+
+
+def _needs_float64(subject: Subject) -> str | None:
+    return None if torch.float64 in subject.scope.dtypes else "float64 is out of scope"
+
+
+def expected_outcome(trial: Trial, x: Tensor, hx: Any) -> Outcome:
+    """What the torch reference returns for ``x`` and ``hx``, computed in float64."""
+    example = trial.example
+    assert example is not None
+    reference = example.reference(torch.float64)
+    hx64 = _to(hx, torch.float64)
+    with torch.no_grad():
+        return trial.outcome(
+            reference(x.double(), hx64) if hx is not None else reference(x.double()), "reference"
+        )
+
+
+def _to(hx: Any, dtype: torch.dtype) -> Any:
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h.to(dtype) for h in hx)
+    return hx.to(dtype)
+
+
+@law(
+    "equivalence",
+    "The candidate's output and final states equal the torch module's for every config, "
+    "with or without an initial state, batched or unbatched, within the tolerance table.",
+)
+def equivalence(trial: Trial) -> None:
+    example = trial.draw_example()
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    args = (x,) if hx is None else (x, hx)
+    with torch.no_grad():
+        actual = trial.call(candidate, *args)
+    trial.equal_outcomes(actual, expected_outcome(trial, x, hx), "forward")
+
+
+@law(
+    "gradients",
+    "Gradients of a loss through the candidate, with respect to the input, the initial "
+    "state and every weight, equal those through the torch module.",
+    needs=_needs_gradients,
+)
+def gradients(trial: Trial) -> None:
+    example = trial.draw_example(unbatched=False)
+    reference, candidate = trial.build()
+    x, hx = example.inputs()
+    grads = {}
+    for who, fn in (("reference", reference), ("candidate", candidate)):
+        xr = x.clone().requires_grad_(True)
+        hr = _leaf(hx)
+        outcome = trial.call(fn, *((xr,) if hr is None else (xr, hr)), who=who)
+        loss = _weighted_sum(outcome, example.seed)
+        params = _named_parameters(fn)
+        inputs = [xr, *_flat(hr), *params.values()]
+        try:
+            found = torch.autograd.grad(loss, inputs, allow_unused=True)
+        except RuntimeError as exc:
+            trial.fail(f"backward through the {who} raised: {exc}")
+        names = [
+            "input",
+            *[f"hx[{i}]" for i in range(len(_flat(hr)))],
+            *[f"weight {n}" for n in params],
+        ]
+        grads[who] = dict(zip(names, found, strict=True))
+    for name, expected in grads["reference"].items():
+        if name not in grads["candidate"]:
+            continue  # the candidate keeps its weights under other names: inputs only
+        actual = grads["candidate"][name]
+        if expected is None:
+            continue
+        if actual is None:
+            trial.fail(f"grad {name}: the candidate's result does not depend on it")
+        trial.close(actual, expected, f"grad {name}")
+
+
+def _leaf(hx: Any) -> Any:
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h.clone().requires_grad_(True) for h in hx)
+    return hx.clone().requires_grad_(True)
+
+
+def _flat(hx: Any) -> list[Tensor]:
+    if hx is None:
+        return []
+    return list(hx) if isinstance(hx, tuple) else [hx]
+
+
+def _named_parameters(fn: Any) -> dict[str, Tensor]:
+    if isinstance(fn, torch.nn.Module):
+        return {n: p for n, p in fn.named_parameters() if p.requires_grad}
+    return {}
+
+
+def _weighted_sum(outcome: Outcome, seed: int) -> Tensor:
+    """A loss that weighs every element differently, so no gradient is trivially symmetric."""
+    generator = torch.Generator().manual_seed(seed + 2)
+    total = outcome.output.new_zeros(())
+    for _, tensor in outcome.tensors():
+        weights = torch.randn(tensor.shape, generator=generator, dtype=torch.float64)
+        total = total + (tensor * weights.to(tensor.dtype)).sum()
+    return total
+
+
+@law(
+    "hx-none-is-zeros",
+    "Calling without an initial state equals calling with zeros.",
+)
+def hx_none_is_zeros(trial: Trial) -> None:
+    example = trial.draw_example(initial_state=False)
+    _, candidate = trial.build()
+    x, _ = example.inputs()
+    c = example.config
+    lead = (c.num_layers * c.directions,) + (
+        () if example.batch_size is None else (example.batch_size,)
+    )
+    zeros = tuple(x.new_zeros(*lead, size) for size in c.state_sizes)
+    with torch.no_grad():
+        implicit = trial.call(candidate, x)
+        explicit = trial.call(candidate, x, zeros if c.kind == "lstm" else zeros[0])
+    trial.equal_outcomes(implicit, explicit, "hx=None vs zeros")
+
+
+@law(
+    "oracle",
+    "The candidate agrees with rnnspec's NumPy float64 implementation, which shares no "
+    "code with torch.",
+    needs=_needs_float64,
+)
+def oracle(trial: Trial) -> None:
+    example = trial.draw_example(unbatched=False, dtypes=("float64",))
+    reference, candidate = trial.build()
+    x, hx = example.inputs()
+    c = example.config
+    with torch.no_grad():
+        actual = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+    time_first = x.transpose(0, 1) if c.batch_first else x
+    states = [s.numpy() for s in _flat(hx)] if hx is not None else [None, None]
+    weights = {k: v.detach().numpy() for k, v in reference.state_dict().items()}
+    output, h_n, c_n = oracle_forward(
+        c.kind,
+        weights,
+        time_first.numpy(),
+        num_layers=c.num_layers,
+        bidirectional=c.bidirectional,
+        nonlinearity=c.nonlinearity,
+        h0=states[0],
+        c0=states[1] if len(states) > 1 else None,
+    )
+    out = torch.from_numpy(output)
+    out = out.transpose(0, 1) if c.batch_first else out
+    expected_states = (torch.from_numpy(h_n),) + (() if c_n is None else (torch.from_numpy(c_n),))
+    trial.equal_outcomes(actual, Outcome(out, expected_states), "vs NumPy oracle")

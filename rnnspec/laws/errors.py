@@ -1,0 +1,140 @@
+"""The error contract: bad input raises what torch raises, with a message that says why.
+
+Messages differ between torch versions, so each is matched by a regular expression
+that torch's own message must match too (if torch changes its wording, the law
+reports that this table is out of date rather than blaming the candidate).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from rnnspec.config import Example
+from rnnspec.laws._core import LawFailure, Subject, Trial, law
+
+BadInput = Callable[[Example, Tensor, Any], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    law_id: str
+    sentence: str
+    pattern: str
+    make: BadInput
+
+
+def _wrong_width(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+    return (torch.cat([x, x[..., :1]], dim=-1),)  # one feature too many
+
+
+def _wrong_hx(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+    c = example.config
+    batch = example.batch_size or 1
+    rows = c.num_layers * c.directions
+    bad = tuple(x.new_zeros(rows, batch + 1, size) for size in c.state_sizes)  # batch off by one
+    return (x, bad if c.kind == "lstm" else bad[0])
+
+
+def _wrong_rank(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+    return (x.reshape(-1) if x.dim() == 2 else x.unsqueeze(0),)  # 1-D, or 4-D
+
+
+def _wrong_dtype(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+    other = torch.float32 if x.dtype == torch.float64 else torch.float64
+    return (x.to(other),)
+
+
+def _empty(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+    t = 1 if example.config.batch_first and x.dim() == 3 else 0
+    return (x.narrow(t, 0, 0),)
+
+
+CASES = (
+    ErrorCase(
+        "error-input-size",
+        "An input whose feature size is not input_size raises RuntimeError naming input_size.",
+        r"input\.size\(-1\) must be equal to input_size|input_size",
+        _wrong_width,
+    ),
+    ErrorCase(
+        "error-hx-shape",
+        "An initial state of the wrong shape raises RuntimeError naming the expected hidden size.",
+        r"[Ee]xpected hidden(\[\d\])? size",
+        _wrong_hx,
+    ),
+    ErrorCase(
+        "error-input-rank",
+        "A 1-D or 4-D input raises ValueError: the input must be 2-D or 3-D.",
+        r"[Ee]xpected input to be 2D or 3D",
+        _wrong_rank,
+    ),
+    ErrorCase(
+        "error-dtype",
+        "An input whose dtype differs from the weights' raises ValueError naming the dtypes.",
+        r"dtype|must have the type",
+        _wrong_dtype,
+    ),
+    ErrorCase(
+        "error-empty-sequence",
+        "A sequence of length 0 raises RuntimeError: the length must be larger than 0.",
+        r"[Ss]equence length.*larger than 0|length.*> ?0",
+        _empty,
+    ),
+)
+
+
+def _needs_errors(subject: Subject) -> str | None:
+    return None if subject.scope.errors else "the error contract is opt-in (Scope(errors=True))"
+
+
+def _raised(trial: Trial, fn: Any, args: tuple[Any, ...], who: str) -> BaseException | None:
+    try:
+        with torch.no_grad():
+            trial.invoke(fn, *args, who=who)
+    except LawFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - which exception is what we check
+        return exc
+    return None
+
+
+def _register(case: ErrorCase) -> None:
+    def check(trial: Trial) -> None:
+        if case.law_id == "error-hx-shape":  # needs a batch to be wrong about
+            example = trial.draw_example(unbatched=False)
+        else:  # the state must not be the first thing found wrong
+            example = trial.draw_example(initial_state=False)
+        reference, candidate = trial.build()
+        x, hx = example.inputs()
+        args = case.make(example, x, hx)
+        expected = _raised(trial, reference, args, "reference")
+        if expected is None or not re.search(case.pattern, str(expected)):
+            trial.fail(
+                f"torch itself raised {expected!r}: the regex {case.pattern!r} is out of date"
+            )
+        got = _raised(trial, candidate, args, "candidate")
+        if got is None:
+            trial.fail(
+                f"the candidate accepted the bad input; torch raises "
+                f"{type(expected).__name__}: {expected}"
+            )
+        if not isinstance(got, type(expected)):
+            trial.fail(
+                f"the candidate raised {type(got).__name__}: {got}; "
+                f"torch raises {type(expected).__name__}: {expected}"
+            )
+        if not re.search(case.pattern, str(got)):
+            trial.fail(f"the candidate's message {str(got)!r} does not match {case.pattern!r}")
+
+    check.__name__ = case.law_id.replace("-", "_")
+    law(case.law_id, case.sentence, needs=_needs_errors)(check)
+
+
+for _case in CASES:
+    _register(_case)

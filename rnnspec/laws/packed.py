@@ -1,0 +1,59 @@
+"""Variable-length batches: a PackedSequence equals running each sequence alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.strategies import lengths
+
+
+def _needs_packed(subject: Subject) -> str | None:
+    return None if subject.scope.packed else "packed sequences are out of scope"
+
+
+def _sample_state(hx: Any, i: int) -> Any:
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h[:, i : i + 1] for h in hx)
+    return hx[:, i : i + 1]
+
+
+@law(
+    "packed",
+    "A packed batch of sequences of different lengths (sorted or not) gives, for each "
+    "sequence, the output and final state of running it alone.",
+    needs=_needs_packed,
+)
+def packed(trial: Trial) -> None:
+    example = trial.draw_example(unbatched=False)
+    assert example.batch_size is not None
+    lens = trial.draw(lengths(batch_size=example.batch_size, max_len=example.seq_len), "lengths")
+    trial.note(f"lengths: {lens}")
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    bf = example.config.batch_first
+    is_sorted = lens == sorted(lens, reverse=True)
+    pack = pack_padded_sequence(x, torch.tensor(lens), batch_first=bf, enforce_sorted=is_sorted)
+    with torch.no_grad():
+        whole = trial.call(candidate, *((pack,) if hx is None else (pack, hx)))
+    if whole.packed is None:
+        trial.fail("given a PackedSequence, the candidate returned a plain Tensor")
+    padded, _ = pad_packed_sequence(whole.packed, batch_first=bf, total_length=example.seq_len)
+    t = 1 if bf else 0
+    for i, n in enumerate(lens):
+        xi = x.narrow(1 - t, i, 1).narrow(t, 0, n)  # one sequence, its own length
+        hi = _sample_state(hx, i)
+        with torch.no_grad():
+            alone = trial.call(candidate, *((xi,) if hi is None else (xi, hi)))
+        mine = Outcome(
+            padded.narrow(1 - t, i, 1).narrow(t, 0, n),
+            tuple(s[:, i : i + 1] for s in whole.states),
+        )
+        trial.example = example.replace(batch_size=1, seq_len=n)
+        trial.equal_outcomes(mine, alone, f"packed sequence {i} (length {n}) vs alone")
+        trial.example = example

@@ -1,0 +1,162 @@
+"""Parity: the same network in another dtype, CPU backend or device gives the same result."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws.shapes import expected_shapes
+
+ACCELERATORS = ("cuda", "mps")
+
+
+def available_devices() -> tuple[str, ...]:
+    """``cpu`` plus each accelerator torch can use here."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if torch.backends.mps.is_available():
+        found.append("mps")
+    return tuple(found)
+
+
+def _move(hx: Any, **kw: Any) -> Any:
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h.to(**kw) for h in hx)
+    return hx.to(**kw)
+
+
+def _needs_two_dtypes(subject: Subject) -> str | None:
+    need = {torch.float32, torch.float64}
+    return None if need <= set(subject.scope.dtypes) else "needs float32 and float64 in scope"
+
+
+@law(
+    "dtype-parity",
+    "The network in float32 agrees with the same weights in float64 within the float32 "
+    "tolerance, which grows with sequence length.",
+    needs=_needs_two_dtypes,
+)
+def dtype_parity(trial: Trial) -> None:
+    example = trial.draw_example(dtypes=("float32",))
+    wide = example.replace(dtype="float64")
+    outcomes = []
+    for ex in (example, wide):
+        _, candidate = trial.build(ex)
+        x, hx = ex.inputs()
+        with torch.no_grad():
+            outcomes.append(trial.call(candidate, *((x,) if hx is None else (x, hx))))
+    trial.equal_outcomes(outcomes[0], outcomes[1], "float32 vs float64")
+
+
+def _needs_onednn(subject: Subject) -> str | None:
+    if not torch.backends.mkldnn.is_available():
+        return "oneDNN is not available in this torch build"
+    return None
+
+
+@law(
+    "backend-parity",
+    "On CPU, the result with oneDNN enabled equals the result with the native backend "
+    "(torch.backends.mkldnn.flags(enabled=False)).",
+    needs=_needs_onednn,
+)
+def backend_parity(trial: Trial) -> None:
+    dtype = "float32" if torch.float32 in trial.scope.dtypes else trial.scope.dtype_names[-1]
+    example = trial.draw_example(dtypes=(dtype,))
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    args = (x,) if hx is None else (x, hx)
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 2.13 warns on every flags() call that oneDNN TF32 needs an Intel GPU.
+        warnings.filterwarnings("ignore", "TF32 acceleration on top of oneDNN", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=True):
+            fast = trial.call(candidate, *args)
+        with torch.backends.mkldnn.flags(enabled=False):
+            native = trial.call(candidate, *args)
+    trial.equal_outcomes(fast, native, "oneDNN vs native")
+
+
+def _needs_meta(subject: Subject) -> str | None:
+    return None if subject.scope.meta else "the meta device is out of scope"
+
+
+@law(
+    "meta-shapes",
+    "On the meta device the network computes nothing but returns the same shapes.",
+    needs=_needs_meta,
+)
+def meta_shapes(trial: Trial) -> None:
+    # On meta every op runs through Python decompositions, ~1000x slower than CPU:
+    # keep sequences short (shapes do not depend on length beyond the first step).
+    example = trial.draw_example(max_len=6)
+    reference = example.reference().to("meta")
+    candidate = trial.candidate(reference)
+    x, hx = example.inputs()
+    args = (x.to("meta"),) if hx is None else (x.to("meta"), _move(hx, device="meta"))
+    with torch.no_grad():
+        outcome = trial.call(candidate, *args)
+    for (name, tensor), want in zip(
+        outcome.tensors(), expected_shapes(example).values(), strict=True
+    ):
+        if tensor.device.type != "meta":
+            trial.fail(f"{name} is on {tensor.device}, not meta")
+        if tuple(tensor.shape) != want:
+            trial.fail(f"{name} has shape {list(tensor.shape)} on meta, expected {list(want)}")
+
+
+def _other_devices(subject: Subject) -> list[str]:
+    present = available_devices()
+    return [d for d in subject.scope.devices if d != "cpu" and d in present]
+
+
+def _needs_accelerator(subject: Subject) -> str | None:
+    if _other_devices(subject):
+        return None
+    present = [d for d in available_devices() if d != "cpu"]
+    if not present:
+        return "no CUDA or MPS device on this machine"
+    return f"{', '.join(present)} present but not in Scope.devices"
+
+
+@law(
+    "device-parity",
+    "The network on CUDA or MPS (TF32 off) agrees with the CPU within the tolerance table.",
+    needs=_needs_accelerator,
+)
+def device_parity(trial: Trial) -> None:
+    devices = _other_devices(trial.subject)
+    device = trial.draw(st.sampled_from(devices), "device")
+    dtypes = ("float32",) if device == "mps" else trial.scope.dtype_names
+    example = trial.draw_example(dtypes=dtypes)
+    results = []
+    with _no_tf32():
+        for ex in (example, example.replace(device=device)):
+            _, candidate = trial.build(ex)
+            x, hx = ex.inputs()
+            with torch.no_grad():
+                results.append(trial.call(candidate, *((x,) if hx is None else (x, hx))))
+    for _, tensor in results[1].tensors():
+        if tensor.device.type != device:
+            trial.fail(f"the result is on {tensor.device}, not {device}")
+    trial.equal_outcomes(results[1], results[0], f"{device} vs cpu")
+
+
+@contextmanager
+def _no_tf32() -> Iterator[None]:
+    """Turn TF32 off for matmul and cuDNN inside the block, restoring both after."""
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

@@ -1,0 +1,205 @@
+"""Structure: stacking and bidirectionality are compositions of simpler runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+from torch import Tensor, nn
+
+from rnnspec.config import Example
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+
+
+def _needs_bidirectional(subject: Subject) -> str | None:
+    return None if True in subject.scope.bidirectional else "bidirectional is out of scope"
+
+
+def _needs_layers(subject: Subject) -> str | None:
+    return None if subject.scope.max_layers >= 2 else "needs max_layers >= 2"
+
+
+def time_dim(example: Example) -> int:
+    """The time axis of ``example``'s input and output."""
+    return 1 if example.config.batch_first and example.batch_size is not None else 0
+
+
+def state_rows(hx: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` (layer-direction pairs) of an initial state, or None."""
+    if hx is None:
+        return None
+    if isinstance(hx, tuple):
+        return tuple(h[start:stop] for h in hx)
+    return hx[start:stop]
+
+
+def sub_reference(
+    reference: nn.RNNBase, example: Example, layer: int, directions: tuple[int, ...]
+) -> nn.RNNBase:
+    """A one-layer module holding ``layer``'s weights for the given directions."""
+    c = example.config
+    layer_in = c.input_size if layer == 0 else c.directions * c.out_size
+    sub = c.replace(num_layers=1, input_size=layer_in, bidirectional=len(directions) == 2)
+    module = sub.build(dtype=next(reference.parameters()).dtype)
+    params = reference.state_dict()
+    suffixes = ("", "_reverse")
+    renamed = {}
+    for new, old in enumerate(directions):
+        for name in module.state_dict():
+            if name.endswith(f"_l0{suffixes[new]}"):
+                base = name[: -len(f"_l0{suffixes[new]}")]
+                renamed[name] = params[f"{base}_l{layer}{suffixes[old]}"]
+    module.load_state_dict(renamed)
+    return module
+
+
+def _run(trial: Trial, candidate: Any, x: Tensor, hx: Any) -> Outcome:
+    with torch.no_grad():
+        return trial.call(candidate, *((x,) if hx is None else (x, hx)))
+
+
+@law(
+    "stacked-composition",
+    "An L-layer network equals L one-layer networks with the same weights, each fed the "
+    "previous one's output; h_n stacks their final states.",
+    needs=_needs_layers,
+)
+def stacked_composition(trial: Trial) -> None:
+    example = trial.draw_example(configs={"min_layers": 2})
+    reference, candidate = trial.build()
+    x, hx = example.inputs()
+    whole = _run(trial, candidate, x, hx)
+    c = example.config
+    layer_input, states = x, []
+    for layer in range(c.num_layers):
+        sub = trial.candidate(sub_reference(reference, example, layer, tuple(range(c.directions))))
+        rows = state_rows(hx, layer * c.directions, (layer + 1) * c.directions)
+        part = _run(trial, sub, layer_input, rows)
+        layer_input = part.output
+        states.append(part.states)
+    stacked = tuple(torch.cat([s[i] for s in states]) for i in range(len(states[0])))
+    trial.equal_outcomes(whole, Outcome(layer_input, stacked), "stacked vs layer by layer")
+
+
+@law(
+    "bidirectional-composition",
+    "A bidirectional layer's output is the forward run concatenated with the time-flipped "
+    "run of the reverse weights on the time-flipped input.",
+    needs=_needs_bidirectional,
+)
+def bidirectional_composition(trial: Trial) -> None:
+    example = trial.draw_example(configs={"bidirectional": (True,), "max_layers": 1})
+    reference, candidate = trial.build()
+    x, hx = example.inputs()
+    whole = _run(trial, candidate, x, hx)
+    t = time_dim(example)
+    forward = trial.candidate(sub_reference(reference, example, 0, (0,)))
+    backward = trial.candidate(sub_reference(reference, example, 0, (1,)))
+    fwd = _run(trial, forward, x, state_rows(hx, 0, 1))
+    bwd = _run(trial, backward, x.flip(t), state_rows(hx, 1, 2))
+    output = torch.cat([fwd.output, bwd.output.flip(t)], dim=-1)  # (.., 2*H_out)
+    states = tuple(torch.cat([f, b]) for f, b in zip(fwd.states, bwd.states, strict=True))
+    trial.equal_outcomes(whole, Outcome(output, states), "bidirectional vs two runs")
+
+
+@law(
+    "bidirectional-ends",
+    "In the last layer, output at the last step, forward half, equals h_n[-2], and output "
+    "at the FIRST step, reverse half, equals h_n[-1]: the reverse direction ends at t=0.",
+    needs=_needs_bidirectional,
+)
+def bidirectional_ends(trial: Trial) -> None:
+    example = trial.draw_example(configs={"bidirectional": (True,)})
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    out = _run(trial, candidate, x, hx)
+    steps = out.output.movedim(time_dim(example), 0)  # (T, [B,] 2*H_out)
+    half = example.config.out_size
+    h_n = out.states[0]
+    trial.close(steps[-1][..., :half], h_n[-2], "output[last step, forward half] vs h_n[-2]")
+    trial.close(steps[0][..., half:], h_n[-1], "output[first step, reverse half] vs h_n[-1]")
+
+
+@law(
+    "bidirectional-not-causal",
+    "A bidirectional output at step 0 depends on the input at step 1: it needs the whole "
+    "sequence first, so it cannot be used for streaming.",
+    needs=_needs_bidirectional,
+)
+def bidirectional_not_causal(trial: Trial) -> None:
+    # relu units can be dead (exactly zero), which would hide the dependence: tanh only.
+    example = trial.draw_example(
+        configs={"bidirectional": (True,), "nonlinearities": ("tanh",)}, min_len=2
+    )
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    t = time_dim(example)
+    nudged = x.clone()
+    nudged.select(t, 1).add_(1.0)
+    base = _run(trial, candidate, x, hx).output.select(t, 0)
+    moved = _run(trial, candidate, nudged, hx).output.select(t, 0)
+    change = float((base - moved).abs().max())
+    floor = trial.tolerance(x.dtype).atol
+    if not change > floor:
+        trial.fail(f"output at step 0 moved by {change:.3g} (<= {floor:.1e}) when step 1 changed")
+
+
+def _needs_unidirectional(subject: Subject) -> str | None:
+    return None if False in subject.scope.bidirectional else "unidirectional is out of scope"
+
+
+@law(
+    "causality",
+    "A unidirectional output at step t ignores every input after t.",
+    needs=_needs_unidirectional,
+)
+def causality(trial: Trial) -> None:
+    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    t = time_dim(example)
+    cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
+    changed = x.clone()
+    future = changed.narrow(t, cut, example.seq_len - cut)
+    future.copy_(
+        torch.randn(
+            future.shape,
+            generator=torch.Generator().manual_seed(example.seed + 3),
+            dtype=torch.float64,
+        ).to(x.dtype)
+    )
+    before = _run(trial, candidate, x, hx).output.narrow(t, 0, cut)
+    after = _run(trial, candidate, changed, hx).output.narrow(t, 0, cut)
+    trial.close(
+        after,
+        before,
+        f"output before step {cut} after changing the inputs from {cut} on",
+        time_dim=t,
+    )
+
+
+def _needs_streaming(subject: Subject) -> str | None:
+    return _needs_unidirectional(subject) or (
+        None if subject.scope.initial_state else "initial states are out of scope"
+    )
+
+
+@law(
+    "streaming",
+    "A unidirectional network run on a sequence in two chunks, carrying the state across, "
+    "equals the run on the whole sequence.",
+    needs=_needs_streaming,
+)
+def streaming(trial: Trial) -> None:
+    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    _, candidate = trial.build()
+    x, hx = example.inputs()
+    t = time_dim(example)
+    cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
+    whole = _run(trial, candidate, x, hx)
+    first = _run(trial, candidate, x.narrow(t, 0, cut), hx)
+    carried = first.states if example.config.kind == "lstm" else first.states[0]
+    second = _run(trial, candidate, x.narrow(t, cut, example.seq_len - cut), carried)
+    joined = Outcome(torch.cat([first.output, second.output], dim=t), second.states)
+    trial.equal_outcomes(joined, whole, f"two chunks split at step {cut} vs whole")

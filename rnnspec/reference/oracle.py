@@ -1,0 +1,103 @@
+"""A NumPy float64 implementation of RNN / LSTM / GRU, independent of torch.
+
+The spec must not only check torch against itself: this oracle takes plain NumPy
+arrays (weights by their ``state_dict`` names, a time-first input) and computes
+the recurrences with nothing from torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["oracle_forward"]
+
+Array = NDArray[np.float64]
+
+
+def _sigmoid(v: Array) -> Array:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * v)))  # exact identity, no overflow
+
+
+def _step(
+    kind: str, nonlinearity: str, x: Array, h: Array, c: Array, w: Mapping[str, Array]
+) -> tuple[Array, Array, Array]:
+    gi = x @ w["ih"].T + w.get("bias_ih", 0.0)
+    gh = h @ w["hh"].T + w.get("bias_hh", 0.0)
+    if kind == "rnn":
+        pre = gi + gh
+        h = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)
+        return h, h, c
+    if kind == "gru":
+        size = w["hh"].shape[1]
+        r = _sigmoid(gi[:, :size] + gh[:, :size])
+        z = _sigmoid(gi[:, size : 2 * size] + gh[:, size : 2 * size])
+        n = np.tanh(gi[:, 2 * size :] + r * gh[:, 2 * size :])
+        h = (1.0 - z) * n + z * h
+        return h, h, c
+    i, f, g, o = np.split(gi + gh, 4, axis=1)
+    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+    h = _sigmoid(o) * np.tanh(c)
+    if "hr" in w:
+        h = h @ w["hr"].T
+    return h, h, c
+
+
+def _layer_weights(weights: Mapping[str, Array], suffix: str) -> dict[str, Array]:
+    """One layer-direction's arrays, keyed ih / hh / hr / bias_ih / bias_hh (absent: left out)."""
+    names = {"ih": "weight_ih", "hh": "weight_hh", "hr": "weight_hr"}
+    names.update(bias_ih="bias_ih", bias_hh="bias_hh")
+    return {
+        short: np.asarray(weights[name + suffix], dtype=np.float64)
+        for short, name in names.items()
+        if name + suffix in weights
+    }
+
+
+def oracle_forward(
+    kind: str,
+    weights: Mapping[str, Array],
+    x: Array,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    nonlinearity: str = "tanh",
+    h0: Array | None = None,
+    c0: Array | None = None,
+) -> tuple[Array, Array, Array | None]:
+    """Run the recurrence on time-first ``x`` (T, B, I); return ``(output, h_n, c_n)``.
+
+    ``weights`` maps torch's parameter names (``weight_ih_l0``, ``bias_hh_l1_reverse``,
+    ``weight_hr_l0`` ...) to arrays; ``c_n`` is None unless ``kind == "lstm"``.
+    """
+    directions = 2 if bidirectional else 1
+    steps, batch, _ = x.shape
+    layer_input = np.asarray(x, dtype=np.float64)
+    h_finals, c_finals = [], []
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            w = _layer_weights(weights, f"_l{layer}" + ("_reverse" if direction else ""))
+            index = layer * directions + direction
+            h = (
+                np.zeros((batch, w["hh"].shape[1]))
+                if h0 is None
+                else np.array(h0[index], dtype=np.float64)
+            )
+            c = (
+                np.zeros((batch, w["ih"].shape[0] // 4))
+                if c0 is None
+                else np.array(c0[index], dtype=np.float64)
+            )
+            order = range(steps - 1, -1, -1) if direction else range(steps)
+            out = np.zeros((steps, batch, h.shape[1]))
+            for t in order:
+                out[t], h, c = _step(kind, nonlinearity, layer_input[t], h, c, w)
+            outputs.append(out)
+            h_finals.append(h)
+            c_finals.append(c)
+        layer_input = np.concatenate(outputs, axis=2)  # (T, B, D*H_out)
+    c_n = np.stack(c_finals) if kind == "lstm" else None
+    return layer_input, np.stack(h_finals), c_n

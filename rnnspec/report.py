@@ -1,0 +1,100 @@
+"""The result of a conformance check: one result per law, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from rnnspec.scope import Scope
+from rnnspec.text import table
+
+__all__ = ["LawResult", "Report"]
+
+STATUSES = ("passed", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class LawResult:
+    """The outcome of one law: passed, failed (with a message) or skipped (with why)."""
+
+    law: str
+    status: str
+    message: str = ""
+    sentence: str = ""
+    examples: int = 0
+    seconds: float = 0.0
+    first_failure_seconds: float | None = None
+    blob: str | None = None  # Hypothesis @reproduce_failure blob of the shrunk example
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass
+class Report:
+    """What ``rnnspec.check`` found: ``ok``, ``results`` and ``failed``."""
+
+    kind: str
+    subject: str
+    scope: Scope
+    seed: int
+    max_examples: int
+    results: list[LawResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> list[LawResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(r.status == s for r in self.results) for s in STATUSES}
+
+    def to_json(self) -> dict[str, Any]:
+        from rnnspec import __version__
+
+        return {
+            "rnnspec": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "device": ", ".join(self.scope.devices),
+            "kind": self.kind,
+            "subject": self.subject,
+            "seed": self.seed,
+            "max_examples": self.max_examples,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "scope": self.scope.to_json(),
+            "results": [asdict(r) for r in self.results],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+    def summary(self) -> str:
+        """A table of every law, then each failure's full message."""
+        rows = []
+        for r in self.results:
+            detail = r.message.splitlines()[0] if r.message else ""
+            if r.status == "failed":
+                detail = detail.split(": ", 1)[-1]
+            rows.append([r.law, r.status, f"{r.seconds:.2f}s", detail[:90]])
+        c = self.counts()
+        lines = [
+            table(["law", "status", "time", "detail"], rows),
+            "",
+            f"{self.subject} ({self.kind}): {c['passed']} passed, {c['failed']} failed, "
+            f"{c['skipped']} skipped; seed {self.seed}",
+        ]
+        for r in self.failed:
+            lines += ["", r.message]
+            if r.blob:
+                lines.append(f"  Hypothesis blob: {r.blob}")
+        return "\n".join(lines)

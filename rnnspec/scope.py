@@ -1,0 +1,94 @@
+"""What a candidate implementation supports, so nothing outside it is drawn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import torch
+
+from rnnspec.tolerance import Tolerance
+
+__all__ = ["Scope"]
+
+_DTYPE_NAMES = {
+    torch.float16: "float16",
+    torch.bfloat16: "bfloat16",
+    torch.float32: "float32",
+    torch.float64: "float64",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The configurations and features a candidate supports.
+
+    The defaults are everything torch supports on CPU, except the error contract
+    (``errors``), which a candidate opts in to.  A law that needs a feature outside
+    the scope is reported "skipped (out of scope)", never failed.
+    """
+
+    batch_first: tuple[bool, ...] = (False, True)
+    bidirectional: tuple[bool, ...] = (False, True)
+    max_layers: int = 3
+    bias: tuple[bool, ...] = (True, False)
+    proj_size: bool = True
+    nonlinearities: tuple[str, ...] = ("tanh", "relu")
+    initial_state: bool = True
+    unbatched: bool = True
+    packed: bool = True
+    gradients: bool = True
+    dtypes: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
+    devices: tuple[str, ...] = ("cpu",)
+    meta: bool = True
+    errors: bool = False
+    tolerances: dict[torch.dtype, Tolerance] | None = field(default=None, hash=False)
+    max_input: int = 6
+    max_hidden: int = 6
+    max_batch: int = 4
+    max_len: int = 72
+
+    def __post_init__(self) -> None:
+        for name in ("batch_first", "bidirectional", "bias"):
+            value = getattr(self, name)
+            if not value or any(not isinstance(v, bool) for v in value):
+                raise ValueError(f"Scope.{name} must be a non-empty tuple of bools, got {value!r}")
+        unknown = set(self.nonlinearities) - {"tanh", "relu"}
+        if not self.nonlinearities or unknown:
+            raise ValueError(
+                f"Scope.nonlinearities must name 'tanh' and/or 'relu', got {self.nonlinearities!r}"
+            )
+        bad = [d for d in self.dtypes if d not in _DTYPE_NAMES]
+        if not self.dtypes or bad:
+            raise ValueError(f"Scope.dtypes must be floating dtypes from {list(_DTYPE_NAMES)}")
+        for name in ("max_layers", "max_input", "max_hidden", "max_batch", "max_len"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Scope.{name} must be a positive integer, got {value!r}")
+        if not self.devices:
+            raise ValueError("Scope.devices must name at least one device, e.g. ('cpu',)")
+
+    @property
+    def dtype_names(self) -> tuple[str, ...]:
+        return tuple(_DTYPE_NAMES[d] for d in self.dtypes)
+
+    @property
+    def widest_dtype(self) -> torch.dtype:
+        """The most precise dtype in scope: the one most laws compare in."""
+        order = [torch.float64, torch.float32, torch.bfloat16, torch.float16]
+        return next(d for d in order if d in self.dtypes)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "dtypes":
+                value = list(self.dtype_names)
+            elif f.name == "tolerances":
+                value = (
+                    {_DTYPE_NAMES[d]: [t.rtol, t.atol] for d, t in value.items()} if value else None
+                )
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out

@@ -1,0 +1,26 @@
+"""Seed claims: GRU has "faster training than LSTM"; GRU is "Faster than LSTM"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rnnspec import bench
+from rnnspec.methods import SEED_SIZES
+
+WORKLOADS = list(bench.GROUPS["lstm-gru-train"].builders)
+pytestmark = pytest.mark.bench
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+@pytest.mark.parametrize(
+    "sizes", [SEED_SIZES, replace(SEED_SIZES, seq_len=100)], ids=bench.sizes_id
+)
+def test_train_step(run_bench, workload, sizes, device):
+    run_bench("lstm-gru-train", workload, sizes, device)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_forward(run_bench, workload, device):
+    run_bench("lstm-gru-forward", workload, SEED_SIZES, device)

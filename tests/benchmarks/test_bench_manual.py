@@ -1,0 +1,28 @@
+"""Seed claim: nn.RNN is "10-50x faster than manual RNN". Beyond it: premul and scripted loops."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rnnspec import bench
+from rnnspec.methods import SEED_SIZES
+
+FORWARD = list(bench.GROUPS["manual-forward"].builders)
+TRAIN = list(bench.GROUPS["manual-train"].builders)
+pytestmark = pytest.mark.bench
+
+
+@pytest.mark.parametrize("workload", FORWARD)
+@pytest.mark.parametrize("sizes", [SEED_SIZES, *bench.SWEEP], ids=bench.sizes_id)
+def test_forward(run_bench, workload, sizes, device):
+    run_bench("manual-forward", workload, sizes, device)
+
+
+@pytest.mark.parametrize("workload", TRAIN)
+@pytest.mark.parametrize(
+    "sizes", [SEED_SIZES, replace(SEED_SIZES, seq_len=100)], ids=bench.sizes_id
+)
+def test_train_step(run_bench, workload, sizes, device):
+    run_bench("manual-train", workload, sizes, device)

@@ -1,0 +1,1 @@
+"""Deliberately wrong RNN implementations that the conformance checker must catch."""
