@@ -1,16 +1,28 @@
 """rnnspec: an executable specification of recurrent networks in PyTorch.
 
 ``rnnspec.check(factory, kind="lstm")`` runs the specification's laws against your
-own implementation; ``rnnspec.LAWS`` lists them.  Importing rnnspec imports torch.
+own implementation; ``rnnspec.LAWS`` lists them.  Names are imported on first use,
+so the pytest plugin and ``rnnspec --help`` do not pay for importing torch.
 """
 
-from rnnspec.check import check
-from rnnspec.laws import LAWS, Law, LawFailure
-from rnnspec.report import LawResult, Report
-from rnnspec.scope import Scope
-from rnnspec.tolerance import Tolerance, tolerance
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "LAWS": "rnnspec.laws",
+    "Law": "rnnspec.laws",
+    "LawFailure": "rnnspec.laws",
+    "LawResult": "rnnspec.report",
+    "Report": "rnnspec.report",
+    "Scope": "rnnspec.scope",
+    "Tolerance": "rnnspec.tolerance",
+    "check": "rnnspec.check",
+    "tolerance": "rnnspec.tolerance",
+}
 
 __all__ = [
     "LAWS",
@@ -24,3 +36,22 @@ __all__ = [
     "check",
     "tolerance",
 ]
+
+if TYPE_CHECKING:
+    from rnnspec.check import check
+    from rnnspec.laws import LAWS, Law, LawFailure
+    from rnnspec.report import LawResult, Report
+    from rnnspec.scope import Scope
+    from rnnspec.tolerance import Tolerance, tolerance
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rnnspec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

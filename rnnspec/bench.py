@@ -342,13 +342,19 @@ def _sync(device: torch.device) -> None:
 
 
 def _block(run: Workload, number: int, device: torch.device) -> float:
-    """Seconds per call of ``run`` over ``number`` back-to-back calls."""
+    """Seconds per call of ``run``: the median of ``number`` back-to-back, separately timed calls.
+
+    The median, not the mean, so that a burst of load from another process that hits a few
+    calls of a block does not move it.  On CUDA each call is synchronised.
+    """
+    times = []
     _sync(device)
-    start = time.perf_counter()
     for _ in range(number):
+        start = time.perf_counter()
         run()
-    _sync(device)
-    return (time.perf_counter() - start) / number
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _calibrate(run: Workload, device: torch.device, min_block_s: float) -> int:
@@ -356,7 +362,7 @@ def _calibrate(run: Workload, device: torch.device, min_block_s: float) -> int:
     number = 1
     while True:
         elapsed = _block(run, number, device) * number
-        if elapsed >= min_block_s or number >= 1 << 20:
+        if elapsed >= min_block_s or number >= 1 << 16:
             return number
         number = max(number * 2, int(number * min_block_s / max(elapsed, 1e-9) * 1.2))
 
@@ -423,7 +429,8 @@ def measure(
 
     Each workload is warmed up and calibrated so that one timed block lasts at least
     ``min_block_s``; then every repeat times one block of each workload, in an order that
-    rotates from repeat to repeat so no workload always runs first.
+    rotates from repeat to repeat so no workload always runs first.  A block's time is the
+    median of its calls; a ratio is the median over repeats of the per-repeat ratios.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")

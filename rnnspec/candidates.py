@@ -16,9 +16,16 @@ from rnnspec.reference.seed import ManualRNN
 from rnnspec.scope import Scope
 from rnnspec.weights import copy_rnn_to_manual
 
-__all__ = ["ManualRNNCandidate", "builtin_subjects", "torch_module"]
+__all__ = [
+    "SEED_SUBJECT",
+    "TORCH_MODULES",
+    "ManualRNNCandidate",
+    "builtin_subjects",
+    "seed_class",
+    "torch_module",
+]
 
-_TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+TORCH_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _LOOPS: dict[str, type[loops.LoopRecurrent]] = {
     "rnn": loops.LoopRNN,
     "lstm": loops.LoopLSTM,
@@ -65,17 +72,30 @@ MANUAL_SCOPE = Scope(bidirectional=(False,), max_layers=1, nonlinearities=("tanh
 """ManualRNN is one layer, one direction, tanh, and knows nothing of PackedSequence."""
 
 
-def builtin_subjects(devices: tuple[str, ...] = ("cpu",), errors: bool = True) -> list[Subject]:
-    """torch's modules, the loop references, the seed ManualRNN and the seed's classes."""
+SEED_SUBJECT = Subject("seed", seed_class, Scope(), "seed methods")
+"""The seed's own classes, for the laws of kind "seed"."""
+
+
+def builtin_subjects(
+    devices: tuple[str, ...] = ("cpu",), errors: bool = True, torch_modules: bool = True
+) -> list[Subject]:
+    """torch's modules (optional), the loop references, the seed ManualRNN, the seed's classes."""
     full = Scope(devices=devices, errors=errors)
     subjects = []
     for kind in ("rnn", "lstm", "gru"):
-        subjects.append(
-            Subject(kind, torch_module, full, f"torch nn.{_TORCH[kind].__name__}", _TORCH[kind])
-        )
+        if torch_modules:
+            subjects.append(
+                Subject(
+                    kind,
+                    torch_module,
+                    full,
+                    f"torch nn.{TORCH_MODULES[kind].__name__}",
+                    TORCH_MODULES[kind],
+                )
+            )
         subjects.append(
             Subject(kind, _LOOPS[kind].from_module, full, _LOOPS[kind].__name__, _LOOPS[kind])
         )
     subjects.append(Subject("rnn", ManualRNNCandidate, MANUAL_SCOPE, "seed ManualRNN"))
-    subjects.append(Subject("seed", seed_class, Scope(), "seed methods"))
+    subjects.append(SEED_SUBJECT)
     return subjects

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -22,7 +22,7 @@ from rnnspec.laws._core import factory_path
 from rnnspec.report import LawResult, Report
 from rnnspec.scope import Scope
 
-__all__ = ["CANDIDATE_KINDS", "check", "run_law"]
+__all__ = ["CANDIDATE_KINDS", "check", "check_subject", "run_law"]
 
 CANDIDATE_KINDS = ("rnn", "lstm", "gru")
 Progress = Callable[[str, LawResult | None], None]
@@ -66,7 +66,29 @@ def check(
     subject = Subject(
         kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
     )
-    report = Report(kind, subject.name, scope, seed, max_examples)
+    return check_subject(
+        subject,
+        max_examples=max_examples,
+        seed=seed,
+        laws=laws,
+        progress=progress,
+        selected=selected,
+    )
+
+
+def check_subject(
+    subject: Subject,
+    *,
+    max_examples: int = 100,
+    seed: int | None = None,
+    laws: Iterable[str] | None = None,
+    progress: Progress | None = None,
+    selected: list[Law] | None = None,
+) -> Report:
+    """Run every law of ``subject.kind`` (or the ``laws`` ids) against a built subject."""
+    selected = selected if selected is not None else _select(subject.kind, laws)
+    seed = seed if seed is not None else random.randrange(2**32)
+    report = Report(subject.kind, subject.name, subject.scope, seed, max_examples)
     for law in selected:
         if progress:
             progress(law.id, None)
@@ -77,8 +99,13 @@ def check(
     return report
 
 
-def run_law(law: Law, subject: Subject, *, max_examples: int, seed: int) -> LawResult:
-    """Run one law with Hypothesis; return its result (never raises for a bad candidate)."""
+def run_law(
+    law: Law, subject: Subject, *, max_examples: int, seed: int, shrink: bool = True
+) -> LawResult:
+    """Run one law with Hypothesis; return its result (never raises for a bad candidate).
+
+    ``shrink=False`` reports the first failing example as found, unshrunk (faster).
+    """
     reason = law.skip_reason(subject)
     if reason:
         return LawResult(law.id, "skipped", f"out of scope: {reason}", law.sentence)
@@ -93,6 +120,7 @@ def run_law(law: Law, subject: Subject, *, max_examples: int, seed: int) -> LawR
         print_blob=True,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
+        phases=[p for p in Phase if shrink or p is not Phase.shrink],
     )
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
@@ -145,7 +173,7 @@ def _select(kind: str, ids: Iterable[str] | None) -> list[Law]:
     return chosen
 
 
-_NOISE = ("reproduce_failure", "Failing test case", "run(", "data=data(", "Falsifying example")
+_NOISE = ("You can reproduce", "Failing test case", "run(", "data=data(", "Falsifying example")
 
 
 def _with_notes(message: str, notes: str) -> str:

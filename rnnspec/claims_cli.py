@@ -148,6 +148,12 @@ def text_ledger(results: Sequence[ClaimResult], meta: dict[str, object]) -> str:
     return f"{_header(meta)}\n{body}\n{len(results)} claims: {_tally(results)}"
 
 
+def _quoted(quote: str) -> str:
+    """Printed output and code stay verbatim (spaces kept) in a code span; prose stays prose."""
+    code = "  " in quote or "torch.Size" in quote or quote.startswith("nn.")
+    return f"`{quote}`" if code else quote
+
+
 def markdown_ledger(results: Sequence[ClaimResult], meta: dict[str, object]) -> str:
     """The ledger as a Markdown table, followed by each claim's reading and evidence."""
     from rnnspec.text import markdown_table

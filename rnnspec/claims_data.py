@@ -75,7 +75,9 @@ def printed_params(label: str) -> Callable[[Context], Outcome]:
 
 def input_shape(ctx: Context) -> Outcome:
     line = f"Input shape: {torch.randn(S.batch_size, S.seq_len, S.input_size).shape}"
-    return cc._fact(line == "Input shape: torch.Size([32, 10, 50])", line, "the seed's x")
+    return cc._fact(
+        line == "Input shape: torch.Size([32, 10, 50])", line, "torch.randn(32, 10, 50).shape"
+    )
 
 
 def manual_hidden_shape(ctx: Context) -> Outcome:
@@ -121,23 +123,26 @@ M1, M2, M3 = "Method 1: Manual RNN", "Method 2: Built-in nn.RNN", "Method 3: LST
 M4, M5, M6 = "Method 4: Bidirectional RNN", "Method 5: Stacked/Deep RNN", "Method 6: Seq2Seq"
 TABLE, WHEN = "Quick Comparison: Architecture Comparison", "Quick Comparison: When to Use What?"
 PARAMS, TIPS = "Quick Comparison: Parameter Count Comparison", "Training Tips"
+_SECTION = {"Manual RNN": M1, "nn.RNN": M2, "LSTM": M3, "GRU": M3, "BiRNN": M4,
+            "Stacked RNN": M5, "Seq2Seq": M6}  # fmt: skip
+"""The section of the seed where each method's output is printed."""
 
 _PRINTED = (
     Claim("input-shape", "Sample data", "Input shape: torch.Size([32, 10, 50])", "shape",
-          "the seed's sample batch has this shape", input_shape, law="shape"),
+          "the seed's sample batch has this shape", input_shape),
     *(
-        Claim(f"shape-{_slug(m.label)}", m.label, _shape_line(m.label, m.printed_shape), "shape",
+        Claim(f"shape-{_slug(m.label)}", _SECTION[m.label],
+              _shape_line(m.label, m.printed_shape), "shape",
               f"the seed's {m.label} code prints this line at the seed's sizes",
-              printed_shape(m.label), law="shape")
+              printed_shape(m.label), law="seed-shapes")
         for m in METHODS
     ),
     Claim("manual-hidden-shape", M1, "Hidden shape: torch.Size([32, 128])", "shape",
-          "the seed's Method 1 loop leaves a hidden state of this shape", manual_hidden_shape,
-          law="shape"),
+          "the seed's Method 1 loop leaves a hidden state of this shape", manual_hidden_shape),
     *(
         Claim(f"params-{_slug(m.label)}", PARAMS, _param_line(m.label, m.printed_params),
               "parameters", f"the seed's {m.label} model has this many parameters",
-              printed_params(m.label), law="param-count")
+              printed_params(m.label), law="seed-param-count")
         for m in METHODS
         if m.printed_params is not None
     ),
@@ -169,21 +174,21 @@ _STATED = (
     Claim("lstm-solves-vanishing", M3, "Solves vanishing gradient problem", "gradient",
           "an LSTM's d h_T / d x_1 does not vanish as T grows", vanishes("LSTM", False)),
     Claim("lstm-two-states", M3, "Has cell state + hidden state", "structure",
-          "nn.LSTM returns a hidden and a cell state", cc.lstm_two_states),
+          "nn.LSTM returns a hidden and a cell state", cc.lstm_two_states, law="shape"),
     Claim("lstm-more-than-rnn", M3, "More parameters than vanilla RNN", "parameters",
           "LSTMModel has more parameters than BuiltInRNN", more_params("LSTM", "nn.RNN"),
-          law="param-count"),
+          law="seed-param-count"),
     Claim("gru-no-cell", M3, "Simpler than LSTM (no cell state)", "structure",
-          "nn.GRU has no cell state and fewer gates than nn.LSTM", cc.gru_no_cell),
+          "nn.GRU has no cell state and fewer gates than nn.LSTM", cc.gru_no_cell, law="shape"),
     Claim("gru-faster-training", M3, "Faster training than LSTM", "speed",
           "a GRU training step is faster than an LSTM's",
           faster("lstm-gru-train", "LSTM", "GRU")),
     Claim("gru-fewer-params", M3, "Fewer parameters", "parameters",
           "GRUModel has fewer parameters than LSTMModel", more_params("LSTM", "GRU"),
-          law="param-count"),
+          law="seed-param-count"),
     Claim("lstm-3x-gru", M3, "LSTM has ~3x more parameters than GRU", "parameters",
           "LSTMModel has about 3 times GRUModel's parameters", params_ratio(3.0),
-          law="param-count"),
+          law="seed-param-count"),
     Claim("bi-2x-slower", M4, "2x slower than unidirectional", "speed",
           "a bidirectional nn.RNN forward takes about twice a unidirectional one's time",
           ratio_near("bidirectional-forward", "bidirectional", "unidirectional", 2.0,
@@ -196,7 +201,7 @@ _STATED = (
           law="bidirectional-doubling"),
     Claim("bi-concatenates", M4, "Concatenates forward and backward hidden states",
           "structure", "each step of rnn_out is [forward state, backward state]",
-          cc.birnn_concatenates, law="bidirectional-doubling"),
+          cc.birnn_concatenates, law="bidirectional-composition"),
     Claim("bi-head-both-directions", M4, "Concatenates forward and backward hidden states",
           "structure", "the seed's head, fed rnn_out[:, -1, :], sees both directions' "
           "summaries of the sequence", cc.birnn_head, law="birnn-head"),
@@ -207,9 +212,9 @@ _STATED = (
           "each added layer (more parameters) makes a training step slower", stacked_speed),
     Claim("stacked-feeds-up", M5, "Layer 1 output → Layer 2 input → Layer 3 input",
           "structure", "num_layers=3 is three single-layer RNNs chained",
-          cc.stacked_feeds_up),
+          cc.stacked_feeds_up, law="stacked-composition"),
     Claim("stacked-same-shapes", M5, "Input/output shapes remain the same", "shape",
-          "StackedRNN's output has BuiltInRNN's shape", cc.stacked_same_shapes, law="shape"),
+          "StackedRNN's output has BuiltInRNN's shape", cc.stacked_same_shapes, law="seed-shapes"),
     Claim("stacked-hidden-shape", M5,
           "Hidden state has shape (num_layers, batch, hidden_size)", "shape",
           "StackedRNN's h_n is (3, B, H)", cc.stacked_hidden_shape, law="shape"),
@@ -281,7 +286,7 @@ def _with_errata(claims: tuple[Claim, ...]) -> tuple[Claim, ...]:
     for erratum in ERRATA:
         hits = [
             i for i, c in enumerate(marked)
-            if c.quote == erratum.quote and c.section == erratum.method
+            if c.quote == erratum.quote and c.section == _SECTION[erratum.method]
         ]  # fmt: skip
         if len(hits) != 1:
             raise LookupError(f"erratum {erratum.id!r} matches {len(hits)} ledger claims, not 1")

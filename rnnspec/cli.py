@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from rnnspec import check_cli
+
 __all__ = ["main"]
 
 
@@ -92,6 +94,7 @@ def build_parser() -> _Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     _add_methods(sub)
+    check_cli.add_parsers(sub)
     return parser
 
 

@@ -38,6 +38,7 @@ class Scope:
     unbatched: bool = True
     packed: bool = True
     gradients: bool = True
+    dropout: bool = True  # honours dropout between layers in training mode
     dtypes: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
     devices: tuple[str, ...] = ("cpu",)
     meta: bool = True

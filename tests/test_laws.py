@@ -1,6 +1,7 @@
-"""Every law, against every built-in subject: torch's modules, the loop references, the seed.
+"""Every law, against the built-in candidates: the loop references and the seed's methods.
 
-One test id per (law, subject), e.g. ``test_law[equivalence-LoopLSTM]``.
+One test id per (law, subject), e.g. ``test_law[equivalence-LoopLSTM]``.  torch's own
+modules run every law too, but in the ``slow`` set (and in ``rnnspec check``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from rnnspec.candidates import builtin_subjects
 from rnnspec.laws import LAWS, Subject, Trial
 
 
-def _cases() -> list:
+def _cases(subjects: list[Subject]) -> list:
     cases = []
-    for subject in builtin_subjects():
+    for subject in subjects:
         for law in LAWS.values():
             if subject.kind not in law.kinds:
                 continue
@@ -25,8 +26,28 @@ def _cases() -> list:
     return cases
 
 
-@pytest.mark.parametrize(("law_id", "subject"), _cases())
+REFERENCES = builtin_subjects(torch_modules=False)
+TORCH = [s for s in builtin_subjects() if s.name.startswith("torch")]
+
+
+@pytest.mark.parametrize(("law_id", "subject"), _cases(REFERENCES))
 @given(data=st.data())
 def test_law(law_id: str, subject: Subject, data: st.DataObject) -> None:
     law = LAWS[law_id]
     law.check(Trial(law, subject, data.draw))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("law_id", "subject"), _cases(TORCH))
+@given(data=st.data())
+def test_law_on_torch(law_id: str, subject: Subject, data: st.DataObject) -> None:
+    law = LAWS[law_id]
+    law.check(Trial(law, subject, data.draw))
+
+
+def test_every_law_has_a_unique_id_a_sentence_and_kinds() -> None:
+    assert len(LAWS) >= 30
+    for law_id, law in LAWS.items():
+        assert law.id == law_id
+        assert law.sentence.endswith("."), law_id
+        assert set(law.kinds) <= {"rnn", "lstm", "gru", "seed"}, law_id

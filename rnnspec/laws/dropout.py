@@ -16,7 +16,9 @@ MAX_NORM = 5.0
 """The seed's training tip: ``nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)``."""
 
 
-def _needs_layers(subject: Subject) -> str | None:
+def _needs_training_dropout(subject: Subject) -> str | None:
+    if not subject.scope.dropout:
+        return "training-mode dropout is out of scope"
     return None if subject.scope.max_layers >= 2 else "needs max_layers >= 2"
 
 
@@ -49,7 +51,7 @@ def dropout_inactive(trial: Trial) -> None:
     "dropout-between-layers",
     "In training mode with p = 1, dropout zeroes each layer's output before the next layer "
     "and nothing else: layer 0's final states are untouched, and the top layer sees zeros.",
-    needs=_needs_layers,
+    needs=_needs_training_dropout,
 )
 def dropout_between_layers(trial: Trial) -> None:
     example = trial.draw_example(configs={"min_layers": 2})

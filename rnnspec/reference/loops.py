@@ -24,7 +24,18 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from rnnspec.reference._errors import check_hidden, check_input
 
-__all__ = ["LoopGRU", "LoopLSTM", "LoopRNN", "LoopRecurrent", "loop_from_module"]
+__all__ = [
+    "LoopGRU",
+    "LoopLSTM",
+    "LoopRNN",
+    "LoopRecurrent",
+    "State",
+    "Weights",
+    "linear",
+    "loop_from_module",
+    "repack",
+    "reverse_time",
+]
 
 State = tuple[Tensor, ...]  # (h,) or (h, c), each (B, H_state)
 Weights = dict[str, Tensor | None]
@@ -141,7 +152,7 @@ class LoopRecurrent(nn.Module):
     ) -> tuple[Tensor, State]:
         """Run one direction of one layer over ``x`` (T, B, I)."""
         if reverse:
-            x = _reverse_time(x, lengths)
+            x = reverse_time(x, lengths)
         outputs = []
         for t in range(x.shape[0]):
             out, new_state = self.cell(x[t], state, w)
@@ -155,7 +166,7 @@ class LoopRecurrent(nn.Module):
             outputs.append(out)
         y = torch.stack(outputs)  # (T, B, H_out)
         if reverse:
-            y = _reverse_time(y, lengths)
+            y = reverse_time(y, lengths)
         return y, state
 
     def run_layer(
@@ -186,7 +197,7 @@ class LoopRecurrent(nn.Module):
         else:
             assert isinstance(input, Tensor)
             x = input
-            check_input(self, x)
+            self.validate_input(x)
             unbatched = x.dim() == 2
             if unbatched:
                 x = x.unsqueeze(1)  # (T, 1, I)
@@ -203,7 +214,7 @@ class LoopRecurrent(nn.Module):
                 x = self.between_layers(x)
         h_n = tuple(torch.stack([f[i] for f in finals]) for i in range(len(self.state_sizes)))
         if packed is not None:
-            output: Any = _repack(x, lengths, packed)
+            output: Any = repack(x, lengths, packed)
         elif unbatched:
             output = x.squeeze(1)  # (T, D*H_out)
             h_n = tuple(h.squeeze(1) for h in h_n)  # (D*L, H_state)
@@ -220,10 +231,18 @@ class LoopRecurrent(nn.Module):
             hx = zeros
         else:
             hx = self._unpack_state(hx)
-            check_hidden(self, hx, batch, unbatched)
+            self.validate_hidden(hx, batch, unbatched)
             if unbatched:
                 hx = tuple(h.unsqueeze(1) for h in hx)  # (D*L, 1, H_state)
         return [tuple(h[i] for h in hx) for i in range(count)]
+
+    def validate_input(self, x: Tensor) -> None:
+        """Raise what torch raises for a bad input (rank, dtype, width, empty sequence)."""
+        check_input(self, x)
+
+    def validate_hidden(self, hx: State, batch: int, unbatched: bool) -> None:
+        """Raise what torch raises for initial states of the wrong shape."""
+        check_hidden(self, hx, batch, unbatched)
 
     def _unpack_state(self, hx: Any) -> State:
         return (hx,)
@@ -255,7 +274,7 @@ class LoopRNN(LoopRecurrent):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         (h,) = state
-        pre = _linear(x, w["weight_ih"], w["bias_ih"]) + _linear(h, w["weight_hh"], w["bias_hh"])
+        pre = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
         h = torch.tanh(pre) if self.nonlinearity == "tanh" else torch.relu(pre)
         return h, (h,)
 
@@ -272,7 +291,7 @@ class LoopLSTM(LoopRecurrent):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         h, c = state
-        gates = _linear(x, w["weight_ih"], w["bias_ih"]) + _linear(h, w["weight_hh"], w["bias_hh"])
+        gates = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
         i, f, g, o = gates.chunk(4, dim=1)  # each (B, H)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
@@ -297,8 +316,8 @@ class LoopGRU(LoopRecurrent):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         (h,) = state
-        gi = _linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
-        gh = _linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
+        gi = linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
+        gh = linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
         i_r, i_z, i_n = gi.chunk(3, dim=1)
         h_r, h_z, h_n = gh.chunk(3, dim=1)
         r = torch.sigmoid(i_r + h_r)
@@ -316,12 +335,12 @@ def loop_from_module(module: nn.RNNBase) -> LoopRecurrent:
     raise TypeError(f"expected nn.RNN, nn.LSTM or nn.GRU, got {type(module).__name__}")
 
 
-def _linear(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+def linear(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
     assert weight is not None
     return F.linear(x, weight, bias)
 
 
-def _reverse_time(x: Tensor, lengths: Tensor | None) -> Tensor:
+def reverse_time(x: Tensor, lengths: Tensor | None) -> Tensor:
     """Flip time; with ``lengths``, flip each sequence within its own length."""
     if lengths is None:
         return x.flip(0)
@@ -331,7 +350,7 @@ def _reverse_time(x: Tensor, lengths: Tensor | None) -> Tensor:
     return x.gather(0, index)
 
 
-def _repack(y: Tensor, lengths: Tensor | None, like: PackedSequence) -> PackedSequence:
+def repack(y: Tensor, lengths: Tensor | None, like: PackedSequence) -> PackedSequence:
     """Pack ``y`` (T, B, F, original order) with the batch order of ``like``."""
     assert lengths is not None
     order = like.sorted_indices

@@ -28,9 +28,9 @@ from rnnspec.reference.loops import (
     LoopRNN,
     State,
     Weights,
-    _linear,
-    _repack,
-    _reverse_time,
+    linear,
+    repack,
+    reverse_time,
 )
 
 __all__ = ["MUTANTS", "Mutant", "Trigger", "once_calls", "packed_calls", "twice_calls"]
@@ -42,7 +42,7 @@ class LSTMGatesIGFO(LoopLSTM):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         h, c = state
-        gates = _linear(x, w["weight_ih"], w["bias_ih"]) + _linear(h, w["weight_hh"], w["bias_hh"])
+        gates = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
         i, g, f, o = gates.chunk(4, dim=1)  # wrong order
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
@@ -56,7 +56,7 @@ class LSTMGatesFIGO(LoopLSTM):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         h, c = state
-        gates = _linear(x, w["weight_ih"], w["bias_ih"]) + _linear(h, w["weight_hh"], w["bias_hh"])
+        gates = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
         f, i, g, o = gates.chunk(4, dim=1)  # wrong order
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
@@ -70,8 +70,8 @@ class GRUGatesRZSwapped(LoopGRU):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         (h,) = state
-        gi = _linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
-        gh = _linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
+        gi = linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
+        gh = linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
         i_z, i_r, i_n = gi.chunk(3, dim=1)  # wrong order
         h_z, h_r, h_n = gh.chunk(3, dim=1)
         r = torch.sigmoid(i_r + h_r)
@@ -86,13 +86,13 @@ class GRUResetBeforeMatmul(LoopGRU):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         (h,) = state
-        gi = _linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
+        gi = linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
         i_r, i_z, i_n = gi.chunk(3, dim=1)
         w_hr, w_hz, w_hn = w["weight_hh"].chunk(3, dim=0)  # type: ignore[union-attr]
         b_hr, b_hz, b_hn = (None,) * 3 if w["bias_hh"] is None else w["bias_hh"].chunk(3)
-        r = torch.sigmoid(i_r + _linear(h, w_hr, b_hr))
-        z = torch.sigmoid(i_z + _linear(h, w_hz, b_hz))
-        n = torch.tanh(i_n + _linear(r * h, w_hn, b_hn))  # reset applied before W_hn
+        r = torch.sigmoid(i_r + linear(h, w_hr, b_hr))
+        z = torch.sigmoid(i_z + linear(h, w_hz, b_hz))
+        n = torch.tanh(i_n + linear(r * h, w_hn, b_hn))  # reset applied before W_hn
         h = (1 - z) * n + z * h
         return h, (h,)
 
@@ -102,8 +102,8 @@ class GRUZFlipped(LoopGRU):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         (h,) = state
-        gi = _linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
-        gh = _linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
+        gi = linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
+        gh = linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
         i_r, i_z, i_n = gi.chunk(3, dim=1)
         h_r, h_z, h_n = gh.chunk(3, dim=1)
         r = torch.sigmoid(i_r + h_r)
@@ -118,7 +118,7 @@ class RNNTanhForRelu(LoopRNN):
 
     def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
         (h,) = state
-        pre = _linear(x, w["weight_ih"], w["bias_ih"]) + _linear(h, w["weight_hh"], w["bias_hh"])
+        pre = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
         h = torch.tanh(pre)
         return h, (h,)
 
@@ -213,7 +213,7 @@ class GRUReverseNotFlippedBack(LoopGRU):
         self, x: Tensor, state: State, w: Weights, lengths: Tensor | None, reverse: bool
     ) -> tuple[Tensor, State]:
         if reverse:
-            x = _reverse_time(x, lengths)  # (T, B, I), flipped; the outputs stay flipped
+            x = reverse_time(x, lengths)  # (T, B, I), flipped; the outputs stay flipped
         return super().run_direction(x, state, w, lengths, reverse=False)
 
 
@@ -390,7 +390,7 @@ class LSTMIgnoresPackedLengths(LoopLSTM):
         output, state = super().forward(x, hx)
         if self.batch_first:
             output = output.transpose(0, 1)  # (T, B, D*H_out)
-        return _repack(output, lengths, input), state
+        return repack(output, lengths, input), state
 
 
 # -- triggers ---------------------------------------------------------------------------

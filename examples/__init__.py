@@ -1,0 +1,1 @@
+"""Worked examples of checking your own implementation with rnnspec."""

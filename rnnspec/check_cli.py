@@ -1,0 +1,140 @@
+"""``rnnspec check`` and ``rnnspec laws``: the conformance checker's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rnnspec.options import UsageError, add_options, load_object, parse_laws
+
+__all__ = ["add_parsers"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="run the laws against an implementation (default: torch's own modules and the seed)",
+        description="Run rnnspec's laws against TARGET, a factory given as MODULE:FACTORY that "
+        "builds a candidate from a torch nn.RNN/nn.LSTM/nn.GRU. Without TARGET, check torch's "
+        "own modules on every device present and the seed's methods. Exit 0 when every law "
+        "passed, 1 when one failed, 2 on a usage error.",
+    )
+    p.add_argument("target", nargs="?", metavar="MODULE:FACTORY", help="the factory to check")
+    add_options(p.add_argument)
+    p.add_argument("--json", metavar="PATH", help="also write the report(s) as JSON to PATH")
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.set_defaults(handler=_run_check)
+
+    laws = sub.add_parser("laws", help="print the table of laws (id, sentence, kinds)")
+    laws.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    laws.set_defaults(handler=_run_laws)
+
+
+def _progress(quiet: bool) -> Any:
+    def report(law_id: str, result: Any) -> None:
+        if quiet:
+            return
+        if result is None:
+            print(f"  {law_id} ...", end="", file=sys.stderr, flush=True)
+        else:
+            print(f" {result.status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    try:
+        reports = _target_reports(args) if args.target else _default_reports(args)
+    except UsageError as exc:
+        print(f"rnnspec check: error: {exc}", file=sys.stderr)
+        return 2
+    for report in reports:
+        print(report.summary())
+        print()
+    if args.json:
+        payload = [r.to_json() for r in reports]
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(payload[0] if len(payload) == 1 else payload, handle, indent=2)
+    failed = [r for r in reports if not r.ok]
+    verdict = (
+        "every law passed" if not failed else f"{len(failed)} of {len(reports)} subjects failed"
+    )
+    print(f"rnnspec check: {verdict}")
+    return 1 if failed else 0
+
+
+def _common(args: argparse.Namespace) -> dict[str, Any]:
+    from rnnspec.laws import LAWS
+
+    laws = parse_laws(args.laws)
+    unknown = sorted(set(laws or ()) - set(LAWS))
+    if unknown:
+        raise UsageError(f"unknown law ids {unknown}; see `rnnspec laws` for the ids")
+    return {
+        "max_examples": args.max_examples or 100,
+        "seed": args.seed,
+        "deadline": args.deadline,
+        "laws": laws,
+        "progress": _progress(args.quiet),
+    }
+
+
+def _target_reports(args: argparse.Namespace) -> list[Any]:
+    factory = load_object(args.target, "the factory")
+    if not callable(factory):
+        raise UsageError(f"{args.target} is a {type(factory).__name__}, not a callable factory")
+    if args.kind is None:
+        raise UsageError("--kind is required with a target (rnn, lstm or gru)")
+    scope = load_object(args.scope, "--scope") if args.scope else None
+    from rnnspec.check import check
+    from rnnspec.scope import Scope
+
+    if scope is not None and not isinstance(scope, Scope):
+        raise UsageError(f"--scope {args.scope} is a {type(scope).__name__}, not an rnnspec.Scope")
+    common = _common(args)
+    print(f"checking {args.target} as {args.kind}", file=sys.stderr)
+    try:
+        return [check(factory, args.kind, scope=scope, **common)]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _default_reports(args: argparse.Namespace) -> list[Any]:
+    """torch's nn.RNN / nn.LSTM / nn.GRU on every device present, then the seed's methods."""
+    if args.scope:
+        raise UsageError("--scope needs a target")
+    from rnnspec.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
+    from rnnspec.check import check, check_subject
+    from rnnspec.laws.parity import available_devices
+    from rnnspec.scope import Scope
+
+    common = _common(args)
+    del common["deadline"]  # torch's own modules get no per-call deadline
+    if args.max_examples is None:
+        common["max_examples"] = 25  # the whole default run in a couple of minutes here
+    scope = Scope(devices=available_devices(), errors=True)
+    kinds = (args.kind,) if args.kind else ("rnn", "lstm", "gru")
+    reports = []
+    for kind in kinds:
+        module = TORCH_MODULES[kind]
+        name = f"torch nn.{module.__name__}"
+        print(f"checking {name} on {', '.join(scope.devices)}", file=sys.stderr)
+        reports.append(
+            check(torch_module, kind, scope=scope, name=name, constructor=module, **common)
+        )
+    if not args.kind:
+        print("checking the seed's methods", file=sys.stderr)
+        reports.append(check_subject(SEED_SUBJECT, **common))
+    return reports
+
+
+def _run_laws(args: argparse.Namespace) -> int:
+    from rnnspec.laws import LAWS
+    from rnnspec.text import markdown_table, table
+
+    rows = [[law.id, law.sentence, ", ".join(law.kinds)] for law in LAWS.values()]
+    render = markdown_table if args.markdown else table
+    print(render(["law", "the sentence", "kinds"], rows))
+    return 0

@@ -1,0 +1,304 @@
+"""The claims ledger: exact quotes, computed verdicts, and the ``rnnspec claims`` command.
+
+Everything here is fast: measurements are either replaced (monkeypatched) to see a verdict
+follow its numbers, or run at tiny sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnnspec import bench, claims, claims_checks, claims_cli
+from rnnspec.claims import (
+    ADVICE,
+    HOLDS,
+    HOLDS_HERE,
+    KINDS,
+    REFUTED,
+    REFUTED_HERE,
+    Claim,
+    Context,
+    Outcome,
+    Settings,
+    all_claims,
+    run_claims,
+)
+from rnnspec.cli import _Parser
+from rnnspec.errata import ERRATA
+from rnnspec.gradients import GradientCurve
+from rnnspec.methods import SEED_SIZES, MethodRow, Sizes, measure_methods
+
+SEED_NOTEBOOK = Path(__file__).resolve().parents[1].parent / "shared/seed/rnn-methods-notebook.md"
+CLAIMS = all_claims()
+BY_ID = {c.id: c for c in CLAIMS}
+TINY = Sizes(batch_size=2, seq_len=3, input_size=4, hidden_size=6, output_size=10)
+TINY_SETTINGS = Settings(1, 0.0, (5,), (), (), (2, 4), 1)
+
+
+def judge(claim_id: str, ctx: Context | None = None) -> Outcome:
+    (result,) = run_claims(claims=[BY_ID[claim_id]], context=ctx or Context(quick=True))
+    return result.outcome
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    if not SEED_NOTEBOOK.exists():
+        pytest.skip(f"the seed notebook is not at {SEED_NOTEBOOK}")
+    return SEED_NOTEBOOK.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_quote_is_verbatim_in_the_seed(claim, seed_text):
+    assert claim.quote in seed_text, f"{claim.id}: {claim.quote!r} is not in the seed notebook"
+
+
+def test_ledger_is_well_formed():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids)), "claim ids must be unique"
+    assert {c.kind for c in CLAIMS} == set(KINDS), "every kind should have at least one claim"
+    for c in CLAIMS:
+        assert c.reading, f"{c.id} needs a reading: what rnnspec checks"
+
+
+def test_laws_name_registered_laws():
+    from rnnspec.laws import LAWS
+
+    unknown = {c.id: c.law for c in CLAIMS if c.law is not None and c.law not in LAWS}
+    assert not unknown, f"claims name laws that rnnspec.laws does not register: {unknown}"
+
+
+@pytest.mark.parametrize("erratum", ERRATA, ids=[e.id for e in ERRATA])
+def test_every_erratum_is_a_refuted_claim(erratum):
+    (claim,) = [c for c in CLAIMS if c.erratum == erratum.id]
+    assert claim.quote == erratum.quote
+    outcome = judge(claim.id)
+    assert outcome.verdict == REFUTED, outcome
+    assert erratum.actual in outcome.measured, f"{outcome.measured!r} vs {erratum.actual!r}"
+
+
+def test_advice_gets_the_advice_verdict_and_no_measurement():
+    advice = [c for c in CLAIMS if c.kind == "advice"]
+    assert advice, "the seed's rules of thumb belong in the ledger as advice"
+    for result in run_claims(claims=advice):
+        assert result.verdict == ADVICE
+        assert result.outcome.measured == "-"
+
+
+def test_claim_and_outcome_validate():
+    with pytest.raises(ValueError, match="kind"):
+        Claim("x", "s", "q", "vibes", "r", lambda ctx: Outcome(HOLDS, "", ""))
+    with pytest.raises(ValueError, match="advice"):
+        Claim("x", "s", "q", "advice", "r", lambda ctx: Outcome(HOLDS, "", ""))
+    with pytest.raises(ValueError, match="verdict"):
+        Outcome("probably", "", "")
+
+
+def test_a_failing_check_is_an_error_verdict_not_a_crash(capsys):
+    def broken(ctx: Context) -> Outcome:
+        raise RuntimeError("boom")
+
+    (result,) = run_claims(claims=[Claim("broken", "s", "q", "structure", "r", broken)])
+    assert result.verdict == "error"
+    assert "boom" in result.outcome.evidence
+    assert "RuntimeError" in capsys.readouterr().err
+
+
+def test_shape_parameter_and_structure_verdicts_as_measured():
+    checked = [c for c in CLAIMS if c.kind in ("shape", "parameters", "structure")]
+    verdicts = {r.claim.id: r.verdict for r in run_claims(claims=checked)}
+    refuted = {cid for cid, v in verdicts.items() if v != HOLDS}
+    assert refuted == {
+        "shape-stacked-rnn",  # the seed printed (32, 10, 10); the code gives (32, 10)
+        "lstm-3x-gru",  # 93,450 / 70,410 = 1.33x
+        "bi-head-both-directions",  # the head's backward half has seen one step
+        "decoder-generates",  # teacher forcing: it consumes the target it "generates"
+    }, verdicts
+    assert all(verdicts[cid] == REFUTED for cid in refuted)
+
+
+# --- verdicts follow the numbers: replace a measurement, watch the verdict move --------------
+
+
+def _rows_with(monkeypatch, **params: int) -> None:
+    rows = measure_methods(SEED_SIZES)
+    patched = [replace(r, params=params.get(r.label, r.params)) for r in rows]
+    monkeypatch.setattr(claims, "measure_methods", lambda sizes: patched)
+
+
+def test_parameter_ratio_verdict_is_computed(monkeypatch):
+    assert judge("lstm-3x-gru").verdict == REFUTED
+    _rows_with(monkeypatch, LSTM=3 * 70_410)
+    outcome = judge("lstm-3x-gru")
+    assert outcome.verdict == HOLDS
+    assert "3.00x" in outcome.measured
+
+
+def test_printed_count_verdict_is_computed(monkeypatch):
+    _rows_with(monkeypatch, GRU=70_411)
+    assert judge("params-gru").verdict == REFUTED
+    assert judge("params-lstm").verdict == HOLDS
+
+
+def test_printed_shape_verdict_is_computed(monkeypatch):
+    rows = [
+        replace(r, shape=(32, 10, 10)) if r.label == "Stacked RNN" else r
+        for r in measure_methods(SEED_SIZES)
+    ]
+    monkeypatch.setattr(claims, "measure_methods", lambda sizes: rows)
+    assert judge("shape-stacked-rnn").verdict == HOLDS
+
+
+def test_structure_verdict_is_computed(monkeypatch):
+    assert judge("bi-not-streaming").verdict == HOLDS
+    monkeypatch.setattr(claims_checks, "MOVED", float("inf"))
+    assert judge("bi-not-streaming").verdict == REFUTED
+
+
+def _curves(flat: str) -> dict[str, GradientCurve]:
+    lengths = (10, 100, 500)
+    decaying = ((1e-2,), (1e-28,), (1e-140,))
+    steady = ((1e-2,), (0.9e-2,), (0.8e-2,))
+    return {
+        kind: GradientCurve(kind, lengths, steady if kind == flat else decaying)
+        for kind in ("RNN", "LSTM", "GRU")
+    }
+
+
+def test_vanishing_gradient_verdicts_follow_the_norms(monkeypatch):
+    monkeypatch.setattr(claims, "gradient_curves", lambda *a, **k: _curves(flat="LSTM"))
+    assert judge("lstm-solves-vanishing").verdict == HOLDS
+    assert judge("rnn-vanishing").verdict == HOLDS
+    monkeypatch.setattr(claims, "gradient_curves", lambda *a, **k: _curves(flat="RNN"))
+    assert judge("lstm-solves-vanishing").verdict == REFUTED
+    assert judge("rnn-vanishing").verdict == REFUTED
+    assert judge("gated-long-range").verdict == REFUTED
+
+
+def _fake_measure(slowdown: dict[str, float]):
+    def measure(group, sizes, device="cpu", *, repeats=7, min_block_s=0.05, progress=None):
+        seconds = {
+            name: [1e-3 * slowdown.get(name, 1.0) * (1 + 0.01 * r) for r in range(repeats)]
+            for name in group.builders
+        }
+        return bench.Timings(group.id, sizes, "fake device, torch x", seconds)
+
+    return measure
+
+
+@pytest.mark.parametrize(("naive", "verdict"), [(20.0, HOLDS_HERE), (1.5, REFUTED_HERE)])
+def test_speed_verdict_compares_the_measured_ratio_with_the_range(monkeypatch, naive, verdict):
+    monkeypatch.setattr(bench, "measure", _fake_measure({"naive": naive, "premul": 0.9}))
+    outcome = judge("manual-10-50x", Context(quick=True, settings=TINY_SETTINGS))
+    assert outcome.verdict == verdict
+    assert f"naive {naive:.2f}x" in outcome.measured
+    assert "premul 0.90x" in outcome.measured
+    assert "fake device, torch x" in outcome.evidence, "the device must be stated"
+    assert "batch 32, seq 10, input 50, hidden 128" in outcome.evidence, "so must the sizes"
+    assert "IQR" in outcome.evidence, "and the spread"
+
+
+def test_gru_speed_verdict_flips_with_the_timing(monkeypatch):
+    monkeypatch.setattr(bench, "measure", _fake_measure({"LSTM": 1.3}))
+    assert judge("gru-faster-training").verdict == HOLDS_HERE
+    monkeypatch.setattr(bench, "measure", _fake_measure({"GRU": 1.3}))
+    assert judge("gru-faster-training").verdict == REFUTED_HERE
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def _claims_main(argv: list[str]) -> int:
+    parser = _Parser(prog="rnnspec")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    claims_cli.add_parser(sub)
+    args = parser.parse_args(["claims", *argv])
+    return int(args.handler(args))
+
+
+TINY_FLAGS = ["--batch-size", "2", "--seq-len", "3", "--input-size", "4", "--hidden-size", "6"]
+
+
+def test_size_defaults_are_the_seeds():
+    assert claims_cli._SIZE_DEFAULTS == {
+        k: v for k, v in vars(SEED_SIZES).items() if k != "output_size"
+    }
+
+
+def test_claims_command_quick_json_and_markdown(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(claims, "QUICK", TINY_SETTINGS)
+    out = tmp_path / "ledger.json"
+    assert _claims_main(["--quick", "--markdown", "--json", str(out), *TINY_FLAGS]) == 0
+    printed = capsys.readouterr()
+    assert "| claim | the seed says | measured | verdict |" in printed.out
+    assert "`manual-10-50x`" in printed.out
+    assert "[1/" in printed.err, "progress goes to stderr"
+    ledger = json.loads(out.read_text(encoding="utf-8"))
+    assert ledger["meta"]["torch"] == torch.__version__
+    rows = ledger["claims"]
+    assert [r["id"] for r in rows] == [c.id for c in CLAIMS]
+    for row in rows:
+        assert {"id", "quote", "kind", "verdict", "evidence", "law"} <= set(row)
+    speed = next(r for r in rows if r["id"] == "manual-10-50x")
+    assert speed["verdict"] in (HOLDS_HERE, REFUTED_HERE)
+    assert speed["data"]["sizes"]["hidden_size"] == 6
+
+
+def test_claims_command_plots(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(claims, "QUICK", TINY_SETTINGS)
+    assert _claims_main(["--quick", "--plot", str(tmp_path), *TINY_FLAGS]) == 0
+    assert "measured" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "gradient-norm-vs-length.png",
+        "speed-ratio-vs-size.png",
+        "time-vs-seq-len.png",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--threads", "0"], "expected a positive integer"),
+        (["--seq-len", "x"], "expected a positive integer"),
+        (["--device", "tpu"], "--device"),
+    ],
+)
+def test_claims_command_usage_errors_are_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _claims_main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1, f"one line expected, got {err!r}"
+
+
+def test_plot_without_matplotlib_is_a_one_line_error(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(SystemExit) as exit_info:
+        _claims_main(["--plot", str(tmp_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "install rnnspec[plot]" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_without_cuda_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _claims_main(["--device", "cuda"])
+    assert exit_info.value.code == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_methodrow_fields_used_by_the_ledger_exist():
+    # the ledger reads these MethodRow fields; a rename there must fail here, loudly
+    assert {"label", "shape", "params", "printed_shape", "printed_params"} <= set(
+        MethodRow.__dataclass_fields__
+    )

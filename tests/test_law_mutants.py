@@ -1,0 +1,32 @@
+"""Every law fails on at least one wrong implementation: no law is a check that cannot fail."""
+
+from __future__ import annotations
+
+import pytest
+from mutants.law_mutants import LAW_MUTANTS
+
+from rnnspec.check import run_law
+from rnnspec.laws import LAWS
+
+
+def test_every_law_has_a_mutant() -> None:
+    assert set(LAW_MUTANTS) == set(LAWS)
+
+
+@pytest.mark.parametrize("law_id", list(LAWS))
+def test_law_fails_on_its_mutant(law_id: str) -> None:
+    law, subject = LAWS[law_id], LAW_MUTANTS[law_id]
+    reason = law.skip_reason(subject)
+    if reason:
+        pytest.skip(f"{subject.name} cannot be run here: {reason}")
+    result = run_law(law, subject, max_examples=100, seed=0, shrink=False)
+    assert result.status == "failed", f"{law_id} did not catch {subject.name}: {result}"
+    assert f"law {law_id!r} failed" in result.message
+
+
+def test_a_failure_shrinks_to_the_smallest_config() -> None:
+    law, subject = LAWS["equivalence"], LAW_MUTANTS["equivalence"]
+    result = run_law(law, subject, max_examples=100, seed=0)
+    assert result.status == "failed"
+    assert "input_size=1, hidden_size=1, num_layers=1" in result.message, result.message
+    assert "seq_len=1" in result.message
