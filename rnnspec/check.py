@@ -18,7 +18,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
-from rnnspec.laws._core import factory_path
+from rnnspec.laws._core import CandidateHung, factory_path
 from rnnspec.report import LawResult, Report
 from rnnspec.scope import Scope
 
@@ -109,7 +109,7 @@ def run_law(
     reason = law.skip_reason(subject)
     if reason:
         return LawResult(law.id, "skipped", f"out of scope: {reason}", law.sentence)
-    state: dict[str, Any] = {"examples": 0, "first_failure": None, "hung": None}
+    state: dict[str, Any] = {"examples": 0, "first_failure": None}
     start = time.perf_counter()
 
     @hypothesis_seed(seed)
@@ -125,21 +125,27 @@ def run_law(
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         state["examples"] += 1
-        if state["hung"]:
-            raise LawFailure(state["hung"])  # do not wait on a hung candidate again
         try:
             law.check(Trial(law, subject, data.draw))
-        except LawFailure as exc:
+        except (LawFailure, CandidateHung):
             if state["first_failure"] is None:
                 state["first_failure"] = time.perf_counter() - start
-            if "did not return within" in str(exc):
-                state["hung"] = str(exc)
             raise
 
     try:
         run()
+    except CandidateHung as exc:  # stopped at once: no replay, no shrinking
+        return LawResult(
+            law.id,
+            "failed",
+            str(exc),
+            law.sentence,
+            state["examples"],
+            time.perf_counter() - start,
+            state["first_failure"],
+        )
     except LawFailure as exc:
-        message = state["hung"] or str(exc)
+        message = str(exc)
         notes = "\n".join(getattr(exc, "__notes__", []))
         blob = _BLOB.search(notes)
         return LawResult(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from mutants.law_mutants import LAW_MUTANTS
 
+from mutants.law_mutants import LAW_MUTANTS
 from rnnspec.check import run_law
 from rnnspec.laws import LAWS
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import torch
+from torch.nn.utils.rnn import PackedSequence
+
 from mutants.baselines import (
     baseline_detection,
     constant_weight_case,
@@ -18,8 +20,6 @@ from mutants.baselines import (
     fixed_random_case,
 )
 from mutants.zoo import MUTANTS, Mutant, Trigger, packed_calls
-from torch.nn.utils.rnn import PackedSequence
-
 from rnnspec.config import KINDS, Example, RNNConfig
 from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
 

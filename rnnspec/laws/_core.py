@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,11 +23,22 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import Example, RNNConfig
+from rnnspec.deadline import DeadlineExceeded, call_with_deadline
 from rnnspec.scope import Scope
 from rnnspec.strategies import examples, rnn_configs
 from rnnspec.tolerance import Tolerance, tolerance
 
-__all__ = ["LAWS", "Law", "LawFailure", "Outcome", "Subject", "Trial", "factory_path", "law"]
+__all__ = [
+    "LAWS",
+    "CandidateHung",
+    "Law",
+    "LawFailure",
+    "Outcome",
+    "Subject",
+    "Trial",
+    "factory_path",
+    "law",
+]
 
 T = TypeVar("T")
 Factory = Callable[[Any], Callable[..., Any]]
@@ -37,6 +47,14 @@ _GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h"
 
 class LawFailure(AssertionError):
     """A law does not hold for a candidate; the message says where and by how much."""
+
+
+class CandidateHung(BaseException):
+    """A candidate call passed its deadline: the runner stops the law at once.
+
+    A BaseException, so that Hypothesis does not replay or shrink the example
+    (each replay would wait for the deadline again).
+    """
 
 
 @dataclass(frozen=True)
@@ -214,32 +232,14 @@ class Trial:
         return self.outcome(result, who)
 
     def invoke(self, fn: Callable[..., Any], *args: Any, who: str = "candidate") -> Any:
-        """``fn(*args)``, failing the law if it takes longer than the subject's deadline.
-
-        With a deadline the call runs in a daemon thread; a call that never returns
-        is abandoned there (it cannot be killed) and the law fails.
-        """
+        """``fn(*args)``, failing the law if it takes longer than the subject's deadline."""
         deadline = self.subject.deadline
         if deadline is None:
             return fn(*args)
-        box: dict[str, Any] = {}
-        grad_enabled = torch.is_grad_enabled()  # grad mode is per thread
-
-        def target() -> None:
-            try:
-                with torch.set_grad_enabled(grad_enabled):
-                    box["result"] = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-                box["error"] = exc
-
-        thread = threading.Thread(target=target, name="rnnspec-candidate", daemon=True)
-        thread.start()
-        thread.join(deadline)
-        if thread.is_alive():
-            self.fail(f"the {who} did not return within {deadline:g} s (deadline)")
-        if "error" in box:
-            raise box["error"]
-        return box["result"]
+        try:
+            return call_with_deadline(fn, args, deadline)
+        except DeadlineExceeded as exc:
+            raise CandidateHung(self.message(f"the {who} {exc} (deadline)")) from None
 
     def outcome(self, result: Any, who: str = "candidate") -> Outcome:
         expected_states = 2 if self.kind == "lstm" else 1
@@ -279,8 +279,22 @@ class Trial:
         ``time_dim`` names the time axis of an output, ``rows`` says that dim 0 of a
         state indexes (layer, direction): both locate the first divergence.
         """
+        problem = self.mismatch(actual, expected, what, tol, time_dim, rows)
+        if problem:
+            self.fail(problem)
+
+    def mismatch(
+        self,
+        actual: Tensor,
+        expected: Tensor,
+        what: str,
+        tol: Tolerance | None = None,
+        time_dim: int | None = None,
+        rows: str | None = None,
+    ) -> str | None:
+        """What differs between ``actual`` and ``expected`` beyond ``tol``, or None."""
         if tuple(actual.shape) != tuple(expected.shape):
-            self.fail(f"{what}: shape {list(actual.shape)}, expected {list(expected.shape)}")
+            return f"{what}: shape {list(actual.shape)}, expected {list(expected.shape)}"
         tol = tol or self.tolerance(actual.dtype)
         a = actual.detach().to("cpu", torch.float64)
         b = expected.detach().to("cpu", torch.float64)
@@ -288,11 +302,11 @@ class Trial:
         bound = tol.atol + tol.rtol * b.abs()
         bad = ~(diff <= bound)  # NaN in a counts as bad
         if not bool(bad.any()):
-            return
+            return None
         finite = torch.where(torch.isnan(diff), torch.full_like(diff, math.inf), diff)
         worst = float(finite.max())
         where = self._locate(bad, what, time_dim, rows)
-        self.fail(
+        return (
             f"{what}: max |difference| {worst:.3g} exceeds tolerance ({tol}); "
             f"{int(bad.sum())} of {bad.numel()} elements differ{where}"
         )

@@ -96,8 +96,8 @@ def _needs_meta(subject: Subject) -> str | None:
 )
 def meta_shapes(trial: Trial) -> None:
     # On meta every op runs through Python decompositions, ~1000x slower than CPU:
-    # keep sequences short (shapes do not depend on length beyond the first step).
-    example = trial.draw_example(max_len=6)
+    # keep sequences short (the shapes depend on the length only through T).
+    example = trial.draw_example(max_len=3)
     reference = example.reference().to("meta")
     candidate = trial.candidate(reference)
     x, hx = example.inputs()

@@ -30,7 +30,7 @@ _MEDIANS: dict[str, dict[str, float]] = {}
 _MINS: dict[str, dict[str, float]] = {}
 _BASELINES: dict[str, str] = {}
 _RATIOS: dict[str, dict[str, bench.Ratio]] = {}
-REPEATS, MIN_BLOCK_S = 9, 0.1
+REPEATS, MIN_BLOCK_S = 21, 0.05
 
 
 def _under_xdist(config: pytest.Config) -> bool:

@@ -1,4 +1,4 @@
-"""The speed ratios behind the seed's claims, timed side by side (interleaved, 9 repeats).
+"""The speed ratios behind the seed's claims, timed side by side (interleaved, 21 repeats).
 
 The per-workload benchmarks in the other files time each workload on its own, minutes apart
 on a shared machine; these time a claim's workloads in alternation (rnnspec.bench.measure,

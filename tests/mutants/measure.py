@@ -1,0 +1,83 @@
+"""Measure the zoo: first failing law and time to it, full-check time, baseline detection.
+
+Run from tests/: ``python -m mutants.measure [--markdown]``.  Checks run at default
+settings (``rnnspec.check(factory, kind, seed=0)``: 100 examples per law).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import torch
+
+from mutants.baselines import constant_weight_case, fixed_random_case
+from mutants.zoo import MUTANTS
+from rnnspec import check
+from rnnspec.text import markdown_table, table
+
+
+def main(markdown: bool) -> None:
+    rows, firsts, fulls = [], [], []
+    caught = {"rnnspec": 0, "constant": 0, "random": 0}
+    for mutant in MUTANTS:
+        start = time.perf_counter()
+        report = check(mutant.factory, mutant.kind, seed=0)
+        full = time.perf_counter() - start
+        failed = report.failed
+        first = failed[0] if failed else None
+        # time to the first failing example: the laws before it ran whole, then its own
+        # time until its first failing example.
+        before = (
+            sum(r.seconds for r in report.results[: report.results.index(first)]) if first else 0
+        )
+        to_first = before + (first.first_failure_seconds or 0.0) if first else None
+        constant, _ = constant_weight_case(mutant.factory, mutant.kind)
+        random_, _ = fixed_random_case(mutant.factory, mutant.kind)
+        caught["rnnspec"] += bool(failed)
+        caught["constant"] += constant
+        caught["random"] += random_
+        if to_first is not None:
+            firsts.append(to_first)
+        fulls.append(full)
+        rows.append(
+            [
+                mutant.name,
+                mutant.kind,
+                first.law if first else "(none)",
+                f"{to_first:.2f}s" if to_first is not None else "-",
+                f"{full:.1f}s",
+                str(len(failed)),
+                "yes" if constant else "no",
+                "yes" if random_ else "no",
+            ]
+        )
+        print(".", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    header = [
+        "mutant",
+        "kind",
+        "first failing law",
+        "to first failure",
+        "full check",
+        "laws failed",
+        "constant-weight case",
+        "fixed random case",
+    ]
+    print((markdown_table if markdown else table)(header, rows))
+    n = len(MUTANTS)
+    print()
+    print(
+        f"detection: rnnspec.check {caught['rnnspec']}/{n}, constant-weight case "
+        f"{caught['constant']}/{n}, fixed random case {caught['random']}/{n}"
+    )
+    print(
+        f"time to first failure: median {statistics.median(firsts):.2f}s, max {max(firsts):.2f}s; "
+        f"full check: median {statistics.median(fulls):.1f}s, max {max(fulls):.1f}s "
+        f"(torch {torch.__version__}, {torch.get_num_threads()} threads)"
+    )
+
+
+if __name__ == "__main__":
+    main("--markdown" in sys.argv)

@@ -1,0 +1,182 @@
+"""rnnspec.check: the public API, its errors, and robustness against misbehaving candidates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import torch
+
+import rnnspec
+from rnnspec import Scope, check
+from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
+
+LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
+
+
+def test_public_names() -> None:
+    assert rnnspec.__all__ == [
+        "LAWS",
+        "Law",
+        "LawFailure",
+        "LawResult",
+        "Report",
+        "Scope",
+        "Tolerance",
+        "__version__",
+        "check",
+        "tolerance",
+    ]
+    for name in rnnspec.__all__:
+        assert getattr(rnnspec, name) is not None
+
+
+def test_importing_the_plugin_does_not_import_torch() -> None:
+    code = "import sys, rnnspec, rnnspec.plugin, rnnspec.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"kind": "cnn"}, ValueError, "kind must be one of rnn, lstm, gru"),
+        ({"factory": 3}, TypeError, "factory must be callable"),
+        ({"max_examples": 0}, ValueError, "max_examples must be a positive integer"),
+        ({"scope": "all"}, TypeError, "scope must be an rnnspec.Scope"),
+        ({"laws": ["nope"]}, ValueError, "unknown law 'nope'"),
+        ({"deadline": 0}, ValueError, "deadline must be positive"),
+    ],
+)
+def test_bad_arguments_raise_one_clear_error(kwargs: dict, error: type, message: str) -> None:
+    args: dict[str, Any] = {"factory": LoopRNN.from_module, "kind": "rnn", **kwargs}
+    with pytest.raises(error, match=message):
+        check(args.pop("factory"), args.pop("kind"), **args)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("bidirectional", (), "non-empty tuple of bools"),
+        ("nonlinearities", ("gelu",), "'tanh' and/or 'relu'"),
+        ("dtypes", (torch.int32,), "floating dtypes"),
+        ("max_layers", 0, "positive integer"),
+    ],
+)
+def test_bad_scopes_are_refused(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Scope(**{field: value})
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_correct_implementations_pass(kind: str, seed: int) -> None:
+    for factory in (LOOPS[kind].from_module, lambda reference: reference):
+        report = check(factory, kind, max_examples=5, seed=seed, scope=Scope(errors=True))
+        assert report.ok, report.summary()
+        assert report.counts()["failed"] == 0
+
+
+def test_out_of_scope_laws_are_skipped_with_the_reason() -> None:
+    scope = Scope(bidirectional=(False,), packed=False, gradients=False)
+    report = check(LoopGRU.from_module, "gru", scope=scope, max_examples=5, seed=0)
+    skipped = {r.law: r.message for r in report.results if r.status == "skipped"}
+    assert skipped["packed"] == "out of scope: packed sequences are out of scope"
+    assert "bidirectional is out of scope" in skipped["bidirectional-ends"]
+    assert "gradients are out of scope" in skipped["gradients"]
+    assert "opt-in" in skipped["error-input-size"]
+
+
+def test_scope_is_read_from_the_factory() -> None:
+    def factory(reference: Any) -> Any:
+        return LoopRNN.from_module(reference)
+
+    factory.scope = Scope(packed=False)  # type: ignore[attr-defined]
+    report = check(factory, "rnn", max_examples=3, seed=0, laws=["packed"])
+    assert report.results[0].status == "skipped"
+
+
+def test_report_json_has_versions_scope_and_results() -> None:
+    report = check(LoopLSTM.from_module, "lstm", max_examples=3, seed=7, laws=["shape", "oracle"])
+    data = json.loads(report.dumps())
+    assert data["rnnspec"] == rnnspec.__version__
+    assert data["torch"] == torch.__version__
+    assert data["device"] == "cpu"
+    assert data["seed"] == 7
+    assert data["scope"]["dtypes"] == ["float32", "float64"]
+    assert [(r["law"], r["status"]) for r in data["results"]] == [
+        ("shape", "passed"),
+        ("oracle", "passed"),
+    ]
+
+
+def test_a_narrow_dtype_candidate_is_checked_against_a_wider_reference() -> None:
+    report = check(
+        LoopLSTM.from_module,
+        "lstm",
+        max_examples=10,
+        seed=0,
+        scope=Scope(dtypes=(torch.bfloat16,)),
+        laws=["equivalence", "output-dtype-device"],
+    )
+    assert report.ok, report.summary()
+    assert report.to_json()["scope"]["dtypes"] == ["bfloat16"]
+
+
+# -- misbehaving candidates give failed laws, never a crash or a hang ------------------
+def _raises(reference: Any) -> Any:
+    def candidate(*args: Any) -> Any:
+        raise RuntimeError("kernel exploded")
+
+    return candidate
+
+
+def _wrong_type(reference: Any) -> Any:
+    return lambda *args: "not a tensor"
+
+
+def _factory_fails(reference: Any) -> Any:
+    raise KeyError("weight_ih_l0")
+
+
+def _hangs(reference: Any) -> Any:
+    def candidate(*args: Any) -> Any:
+        import time
+
+        time.sleep(30)
+
+    return candidate
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (_raises, "the candidate raised RuntimeError: kernel exploded"),
+        (_wrong_type, "returned a str, expected (output, state)"),
+        (_factory_fails, "the factory raised KeyError"),
+        (_hangs, "did not return within 0.2 s"),
+    ],
+)
+def test_misbehaving_candidates_fail_laws_with_a_message(factory: Any, message: str) -> None:
+    report = check(
+        factory, "rnn", max_examples=5, seed=0, deadline=0.2, laws=["equivalence", "shape"]
+    )
+    assert [r.status for r in report.results] == ["failed", "failed"]
+    assert message in report.results[0].message
+
+
+def test_a_failure_carries_repro_blob_and_draws() -> None:
+    from mutants.zoo import MUTANTS
+
+    (mutant,) = [m for m in MUTANTS if m.name == "lstm_gates_igfo"]
+    report = check(mutant.factory, "lstm", max_examples=50, seed=3, laws=["gradients"])
+    (result,) = report.failed
+    assert "law 'gradients' failed" in result.message
+    assert "gate blocks" in result.message  # where it diverges
+    assert "repro:" in result.message
+    assert "candidate = LSTMGatesIGFO.from_module(reference)" in result.message
+    assert result.blob is not None
+    assert result.first_failure_seconds is not None

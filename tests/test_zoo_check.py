@@ -1,0 +1,15 @@
+"""The whole zoo through ``rnnspec.check`` at default settings: every mutant is caught (slow)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mutants.zoo import MUTANTS, Mutant
+from rnnspec import check
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_check_catches_the_mutant(mutant: Mutant) -> None:
+    report = check(mutant.factory, mutant.kind, seed=0, scope=None)
+    assert not report.ok, f"{mutant.name} ({mutant.bug}) passed every law"
