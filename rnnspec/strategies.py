@@ -41,7 +41,9 @@ def _check_choices(name: str, given: Sequence[object], allowed: Sequence[object]
     given = tuple(given)
     if not given:
         raise ValueError(f"{name} must name at least one of {tuple(allowed)}")
-    unknown = [g for g in given if g not in allowed]
+    unknown = [
+        g for g in given if not any(g is a or (g == a and type(g) is type(a)) for a in allowed)
+    ]
     if unknown:
         raise ValueError(f"{name} has unknown values {unknown}; allowed: {tuple(allowed)}")
     return given

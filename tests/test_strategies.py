@@ -1,0 +1,115 @@
+"""The strategies reach the edges where implementations break, and refuse bad bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+
+from rnnspec.config import Example, RNNConfig
+from rnnspec.strategies import (
+    examples,
+    initial_states,
+    lengths,
+    rnn_configs,
+    sequence_lengths,
+    sequences,
+)
+
+EDGES: dict[str, Callable[[Example], bool]] = {
+    "batch 1": lambda e: e.batch_size == 1,
+    "unbatched": lambda e: e.batch_size is None,
+    "sequence length 1": lambda e: e.seq_len == 1,
+    "64+ steps": lambda e: e.seq_len >= 64,
+    "input != hidden": lambda e: e.config.input_size != e.config.hidden_size,
+    "hidden 1": lambda e: e.config.hidden_size == 1,
+    "3 layers": lambda e: e.config.num_layers == 3,
+    "batch_first": lambda e: e.config.batch_first,
+    "time first": lambda e: not e.config.batch_first,
+    "no bias": lambda e: not e.config.bias,
+    "relu": lambda e: e.config.nonlinearity == "relu",
+    "tanh rnn": lambda e: e.config.kind == "rnn" and e.config.nonlinearity == "tanh",
+    "lstm proj_size": lambda e: e.config.proj_size > 0,
+    "bidirectional": lambda e: e.config.bidirectional,
+    "gru": lambda e: e.config.kind == "gru",
+    "initial state": lambda e: e.with_hx,
+    "bidirectional lstm with proj, 3 layers, hx": lambda e: (
+        e.config.proj_size > 0 and e.config.bidirectional and e.config.num_layers == 3 and e.with_hx
+    ),
+}
+
+
+def test_examples_reach_every_edge() -> None:
+    """400 derandomized draws (generation only, no shrinking) hit every edge."""
+    seen: set[str] = set()
+
+    @settings(max_examples=400, derandomize=True, database=None, phases=[Phase.generate])
+    @given(example=examples())
+    def draw(example: Example) -> None:
+        seen.update(edge for edge, holds in EDGES.items() if holds(example))
+
+    draw()
+    assert seen == set(EDGES), f"never drawn: {sorted(set(EDGES) - seen)}"
+
+
+@given(example=examples(rnn_configs(kinds=("lstm",), max_hidden=4), max_len=9))
+def test_examples_stay_within_bounds(example: Example) -> None:
+    c = example.config
+    assert c.kind == "lstm"
+    assert 1 <= c.hidden_size <= 4
+    assert 0 <= c.proj_size < c.hidden_size
+    assert 1 <= example.seq_len <= 9
+
+
+@given(data=st.data())
+def test_tensors_match_their_config(data: st.DataObject) -> None:
+    config = data.draw(rnn_configs(), label="config")
+    x = data.draw(sequences(config, batch_size=3, max_len=5), label="x")
+    hx = data.draw(initial_states(config, batch_size=3), label="hx")
+    batch_dim = 0 if config.batch_first else 1
+    assert x.shape[batch_dim] == 3
+    assert x.shape[-1] == config.input_size
+    states = hx if isinstance(hx, tuple) else (hx,)
+    assert [tuple(s.shape) for s in states] == [
+        (config.num_layers * config.directions, 3, size) for size in config.state_sizes
+    ]
+    assert all(bool(s.abs().sum() > 0) for s in states)
+
+
+@given(values=lengths(batch_size=4, max_len=7))
+def test_lengths_include_the_longest(values: list[int]) -> None:
+    assert len(values) == 4
+    assert max(values) == 7
+    assert min(values) >= 1
+
+
+def test_lengths_can_be_sorted() -> None:
+    found = find(lengths(batch_size=3, max_len=5, sorted_=True), lambda v: len(set(v)) == 3)
+    assert found == sorted(found, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: rnn_configs(kinds=("cnn",)), "kinds has unknown values"),
+        (lambda: rnn_configs(kinds=()), "kinds must name at least one"),
+        (lambda: rnn_configs(max_hidden=0), "max_hidden must be an integer >= 1"),
+        (lambda: rnn_configs(min_input=5, max_input=2), "min_input=5 must not exceed"),
+        (lambda: rnn_configs(bias=(1,)), "bias has unknown values"),
+        (lambda: examples(max_len=0), "max_len must be an integer >= 1"),
+        (lambda: examples(dtypes=("int8",)), "dtypes has unknown values"),
+        (lambda: sequence_lengths(min_len=3, max_len=2), "must not exceed"),
+        (lambda: lengths(batch_size=0, max_len=3), "max_batch must be an integer >= 1"),
+        (lambda: sequences(RNNConfig("rnn", 1, 1), batch_size=0), "must be an integer >= 1"),
+    ],
+)
+def test_bad_bounds_are_refused_when_the_strategy_is_built(make, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_config_refuses_projection_outside_lstm() -> None:
+    with pytest.raises(ValueError, match="proj_size=2 needs kind='lstm'"):
+        RNNConfig("gru", 3, 4, proj_size=2)
