@@ -20,7 +20,7 @@ _EXPORTS = {
     "Report": "rnnspec.report",
     "Scope": "rnnspec.scope",
     "Tolerance": "rnnspec.tolerance",
-    "check": "rnnspec.check",
+    "check": "rnnspec.checker",
     "tolerance": "rnnspec.tolerance",
 }
 
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from rnnspec.check import check
+    from rnnspec.checker import check
     from rnnspec.laws import LAWS, Law, LawFailure
     from rnnspec.report import LawResult, Report
     from rnnspec.scope import Scope

@@ -88,7 +88,7 @@ def _target_reports(args: argparse.Namespace) -> list[Any]:
     if args.kind is None:
         raise UsageError("--kind is required with a target (rnn, lstm or gru)")
     scope = load_object(args.scope, "--scope") if args.scope else None
-    from rnnspec.check import check
+    from rnnspec.checker import check
     from rnnspec.scope import Scope
 
     if scope is not None and not isinstance(scope, Scope):
@@ -106,7 +106,7 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
     if args.scope:
         raise UsageError("--scope needs a target")
     from rnnspec.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
-    from rnnspec.check import check, check_subject
+    from rnnspec.checker import check, check_subject
     from rnnspec.laws.parity import available_devices
     from rnnspec.scope import Scope
 

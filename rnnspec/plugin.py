@@ -45,7 +45,7 @@ class LawItem(pytest.Item):
         self.max_examples, self.seed = max_examples, seed
 
     def runtest(self) -> None:
-        from rnnspec.check import run_law
+        from rnnspec.checker import run_law
 
         result = run_law(self.law, self.subject, max_examples=self.max_examples, seed=self.seed)
         if result.status == "skipped":
@@ -83,7 +83,7 @@ def _law_items(session: pytest.Session, config: pytest.Config, spec: str) -> lis
 
     from hypothesis import settings
 
-    from rnnspec.check import CANDIDATE_KINDS
+    from rnnspec.checker import CANDIDATE_KINDS
     from rnnspec.laws import LAWS, Subject
     from rnnspec.scope import Scope
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -32,6 +33,9 @@ def test_public_names() -> None:
     ]
     for name in rnnspec.__all__:
         assert getattr(rnnspec, name) is not None
+    importlib.import_module("rnnspec.checker")  # a submodule must not shadow the function
+    assert rnnspec.check is check
+    assert callable(rnnspec.check)
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mutants.law_mutants import LAW_MUTANTS
-from rnnspec.check import run_law
+from rnnspec.checker import run_law
 from rnnspec.laws import LAWS
 
 

@@ -24,6 +24,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import Example, RNNConfig
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
+from rnnspec.laws._locate import locate
 from rnnspec.scope import Scope
 from rnnspec.strategies import examples, rnn_configs
 from rnnspec.tolerance import Tolerance, tolerance
@@ -42,7 +43,6 @@ __all__ = [
 
 T = TypeVar("T")
 Factory = Callable[[Any], Callable[..., Any]]
-_GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
 
 
 class LawFailure(AssertionError):
@@ -85,7 +85,7 @@ class Subject:
         return _examples(self, *key)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _configs(
     subject: Subject, overrides: tuple[tuple[str, Any], ...]
 ) -> st.SearchStrategy[RNNConfig]:
@@ -105,7 +105,7 @@ def _configs(
     return rnn_configs(**bounds)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _examples(
     subject: Subject,
     configs: tuple[tuple[str, Any], ...],
@@ -231,6 +231,12 @@ class Trial:
             self.fail(f"the {who} raised {type(exc).__name__}: {exc}")
         return self.outcome(result, who)
 
+    def run(
+        self, fn: Callable[..., Any], x: Any, hx: Any = None, who: str = "candidate"
+    ) -> Outcome:
+        """``call(fn, x)`` or ``call(fn, x, hx)``: ``hx=None`` is not passed at all."""
+        return self.call(fn, x, who=who) if hx is None else self.call(fn, x, hx, who=who)
+
     def invoke(self, fn: Callable[..., Any], *args: Any, who: str = "candidate") -> Any:
         """``fn(*args)``, failing the law if it takes longer than the subject's deadline."""
         deadline = self.subject.deadline
@@ -272,14 +278,14 @@ class Trial:
         what: str,
         tol: Tolerance | None = None,
         time_dim: int | None = None,
-        rows: str | None = None,
+        state_rows: bool = False,
     ) -> None:
         """Fail unless ``actual`` matches ``expected`` within ``tol`` (default: by dtype).
 
-        ``time_dim`` names the time axis of an output, ``rows`` says that dim 0 of a
-        state indexes (layer, direction): both locate the first divergence.
+        ``time_dim`` names the time axis of an output, ``state_rows`` says that dim 0
+        indexes (layer, direction) as in h_n: both locate the first divergence.
         """
-        problem = self.mismatch(actual, expected, what, tol, time_dim, rows)
+        problem = self.mismatch(actual, expected, what, tol, time_dim, state_rows)
         if problem:
             self.fail(problem)
 
@@ -290,7 +296,7 @@ class Trial:
         what: str,
         tol: Tolerance | None = None,
         time_dim: int | None = None,
-        rows: str | None = None,
+        state_rows: bool = False,
     ) -> str | None:
         """What differs between ``actual`` and ``expected`` beyond ``tol``, or None."""
         if tuple(actual.shape) != tuple(expected.shape):
@@ -305,7 +311,8 @@ class Trial:
             return None
         finite = torch.where(torch.isnan(diff), torch.full_like(diff, math.inf), diff)
         worst = float(finite.max())
-        where = self._locate(bad, what, time_dim, rows)
+        config = self.example.config if self.example else None
+        where = locate(bad, config, what=what, time_dim=time_dim, state_rows=state_rows)
         return (
             f"{what}: max |difference| {worst:.3g} exceeds tolerance ({tol}); "
             f"{int(bad.sum())} of {bad.numel()} elements differ{where}"
@@ -325,45 +332,7 @@ class Trial:
             if name == "output":
                 self.close(a, b, label, tol, time_dim=time_dim)
             else:
-                self.close(a, b, label, tol, rows="state")
-
-    def _locate(self, bad: Tensor, what: str, time_dim: int | None, rows: str | None) -> str:
-        """Where the first divergence is: time step, direction, layer, gate block."""
-        if bad.dim() == 0:
-            return ""
-        example = self.example
-        config = example.config if example else None
-        parts = []
-        if time_dim is not None and bad.dim() > time_dim:
-            steps = bad.movedim(time_dim, 0).reshape(bad.shape[time_dim], -1).any(dim=1)
-            parts.append(f"first at time step {int(steps.nonzero()[0])}")
-            if config and config.bidirectional:
-                half = bad.shape[-1] // 2
-                dirs = [
-                    d
-                    for d, sl in (("forward", bad[..., :half]), ("reverse", bad[..., half:]))
-                    if sl.any()
-                ]
-                parts.append(f"direction {'+'.join(dirs)}")
-        if rows is not None and config is not None and bad.dim() >= 2:
-            first = int(bad.reshape(bad.shape[0], -1).any(dim=1).nonzero()[0])
-            layer, direction = divmod(first, config.directions)
-            parts.append(
-                f"first in layer {layer}"
-                + (
-                    f", {('forward', 'reverse')[direction]} direction"
-                    if config.bidirectional
-                    else ""
-                )
-            )
-        if what.startswith("grad weight") and config is not None and bad.dim() >= 1:
-            names = _GATE_NAMES[config.kind]
-            if bad.shape[0] % len(names) == 0 and bad.shape[0] != config.proj_size:
-                blocks = bad.reshape(len(names), -1).any(dim=1)
-                parts.append(
-                    "gate blocks " + ",".join(n for n, b in zip(names, blocks, strict=True) if b)
-                )
-        return ("; " + ", ".join(parts)) if parts else ""
+                self.close(a, b, label, tol, state_rows=True)
 
     # -- failing ------------------------------------------------------------------
     def fail(self, message: str) -> NoReturn:

@@ -47,9 +47,9 @@ def batch_permutation(trial: Trial) -> None:
     index = torch.tensor(order)
     b = _batch_dim(trial)
     with torch.no_grad():
-        whole = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        whole = trial.run(candidate, x, hx)
         px, phx = x.index_select(b, index), _select_hx(hx, index)
-        permuted = trial.call(candidate, *((px,) if phx is None else (px, phx)))
+        permuted = trial.run(candidate, px, phx)
     trial.equal_outcomes(permuted, _select(whole, index, b), f"batch permuted by {order}")
 
 
@@ -67,9 +67,9 @@ def batch_independence(trial: Trial) -> None:
     index = torch.tensor([sample])
     b = _batch_dim(trial)
     with torch.no_grad():
-        whole = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        whole = trial.run(candidate, x, hx)
         sx, shx = x.index_select(b, index), _select_hx(hx, index)
-        alone = trial.call(candidate, *((sx,) if shx is None else (sx, shx)))
+        alone = trial.run(candidate, sx, shx)
     trial.equal_outcomes(alone, _select(whole, index, b), f"sample {sample} alone vs in the batch")
 
 
@@ -88,10 +88,10 @@ def unbatched(trial: Trial) -> None:
     x, hx = example.inputs()
     b = _batch_dim(trial)
     with torch.no_grad():
-        batched = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        batched = trial.run(candidate, x, hx)
         ux = x.squeeze(b)
         uhx = _squeeze_hx(hx)
-        single = trial.call(candidate, *((ux,) if uhx is None else (ux, uhx)))
+        single = trial.run(candidate, ux, uhx)
     squeezed = Outcome(batched.output.squeeze(b), tuple(s.squeeze(1) for s in batched.states))
     trial.example = example.replace(batch_size=None)  # messages describe the unbatched call
     trial.equal_outcomes(single, squeezed, "unbatched vs batch of one")

@@ -60,7 +60,7 @@ def dropout_between_layers(trial: Trial) -> None:
     reference = example.replace(config=c.replace(dropout=1.0)).reference().train()
     candidate = trial.candidate(reference)
     with torch.no_grad():
-        dropped = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        dropped = trial.run(candidate, x, hx)
     expected = expected_outcome(trial, x, hx)
     first = slice(0, c.directions)
     for got, want, name in zip(dropped.states, expected.states, ("h_n", "c_n"), strict=False):
@@ -71,7 +71,7 @@ def dropout_between_layers(trial: Trial) -> None:
     rows = state_rows(hx, top * c.directions, (top + 1) * c.directions)
     zeros = x.new_zeros(*x.shape[:-1], c.directions * c.out_size)
     with torch.no_grad():
-        alone = trial.call(top_candidate, *((zeros,) if rows is None else (zeros, rows)))
+        alone = trial.run(top_candidate, zeros, rows)
     trial.close(dropped.output, alone.output, "top layer output with p=1 vs top layer on zeros")
 
 
@@ -124,7 +124,7 @@ def clip_grad_norm(trial: Trial) -> None:
     if not isinstance(candidate, nn.Module) or not any(True for _ in candidate.parameters()):
         return  # nothing to clip: the law is about a module's parameters
     x, hx = example.inputs()
-    out = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+    out = trial.run(candidate, x, hx)
     loss = 1e3 * sum(t.pow(2).sum() for _, t in out.tensors())
     try:
         loss.backward()  # type: ignore[union-attr]

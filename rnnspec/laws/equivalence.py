@@ -68,7 +68,7 @@ def gradients(trial: Trial) -> None:
     for who, fn in (("reference", reference), ("candidate", candidate)):
         xr = x.clone().requires_grad_(True)
         hr = _leaf(hx)
-        outcome = trial.call(fn, *((xr,) if hr is None else (xr, hr)), who=who)
+        outcome = trial.run(fn, xr, hr, who=who)
         loss = _weighted_sum(outcome, example.seed)
         params = _named_parameters(fn)
         inputs = [xr, *_flat(hr), *params.values()]
@@ -160,7 +160,7 @@ def oracle(trial: Trial) -> None:
     x, hx = example.inputs()
     c = example.config
     with torch.no_grad():
-        actual = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        actual = trial.run(candidate, x, hx)
     time_first = x.transpose(0, 1) if c.batch_first else x
     states = [s.numpy() for s in _flat(hx)] if hx is not None else [None, None]
     weights = {k: v.detach().numpy() for k, v in reference.state_dict().items()}

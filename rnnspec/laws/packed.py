@@ -40,7 +40,7 @@ def packed(trial: Trial) -> None:
     is_sorted = lens == sorted(lens, reverse=True)
     pack = pack_padded_sequence(x, torch.tensor(lens), batch_first=bf, enforce_sorted=is_sorted)
     with torch.no_grad():
-        whole = trial.call(candidate, *((pack,) if hx is None else (pack, hx)))
+        whole = trial.run(candidate, pack, hx)
     if whole.packed is None:
         trial.fail("given a PackedSequence, the candidate returned a plain Tensor")
     padded, _ = pad_packed_sequence(whole.packed, batch_first=bf, total_length=example.seq_len)
@@ -49,7 +49,7 @@ def packed(trial: Trial) -> None:
         xi = x.narrow(1 - t, i, 1).narrow(t, 0, n)  # one sequence, its own length
         hi = _sample_state(hx, i)
         with torch.no_grad():
-            alone = trial.call(candidate, *((xi,) if hi is None else (xi, hi)))
+            alone = trial.run(candidate, xi, hi)
         mine = Outcome(
             padded.narrow(1 - t, i, 1).narrow(t, 0, n),
             tuple(s[:, i : i + 1] for s in whole.states),

@@ -53,7 +53,7 @@ def dtype_parity(trial: Trial) -> None:
         _, candidate = trial.build(ex)
         x, hx = ex.inputs()
         with torch.no_grad():
-            outcomes.append(trial.call(candidate, *((x,) if hx is None else (x, hx))))
+            outcomes.append(trial.run(candidate, x, hx))
     trial.equal_outcomes(outcomes[0], outcomes[1], "float32 vs float64")
 
 
@@ -143,7 +143,7 @@ def device_parity(trial: Trial) -> None:
             _, candidate = trial.build(ex)
             x, hx = ex.inputs()
             with torch.no_grad():
-                results.append(trial.call(candidate, *((x,) if hx is None else (x, hx))))
+                results.append(trial.run(candidate, x, hx))
     for _, tensor in results[1].tensors():
         if tensor.device.type != device:
             trial.fail(f"the result is on {tensor.device}, not {device}")

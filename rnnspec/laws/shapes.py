@@ -41,7 +41,7 @@ def shape(trial: Trial) -> None:
     _, candidate = trial.build()
     x, hx = example.inputs()
     with torch.no_grad():
-        outcome = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        outcome = trial.run(candidate, x, hx)
     for (name, tensor), (_, want) in zip(
         outcome.tensors(), expected_shapes(example).items(), strict=True
     ):
@@ -63,7 +63,7 @@ def bidirectional_doubling(trial: Trial) -> None:
         _, candidate = trial.build(ex)
         x, hx = ex.inputs()
         with torch.no_grad():
-            outcomes[name] = trial.call(candidate, *((x,) if hx is None else (x, hx)))
+            outcomes[name] = trial.run(candidate, x, hx)
     bi, one = outcomes["bidirectional"], outcomes["unidirectional"]
     if bi.output.shape[-1] != 2 * one.output.shape[-1]:
         trial.fail(f"output width {bi.output.shape[-1]} is not twice {one.output.shape[-1]}")

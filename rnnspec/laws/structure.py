@@ -56,7 +56,7 @@ def sub_reference(
 
 def _run(trial: Trial, candidate: Any, x: Tensor, hx: Any) -> Outcome:
     with torch.no_grad():
-        return trial.call(candidate, *((x,) if hx is None else (x, hx)))
+        return trial.run(candidate, x, hx)
 
 
 @law(
