@@ -27,6 +27,7 @@ from rnnspec.methods import SEED_SIZES, Sizes
 from rnnspec.reference.seed import BiRNN, BuiltInRNN, GRUModel, LSTMModel, ManualRNN, StackedRNN
 
 __all__ = [
+    "CLOCKS",
     "GROUPS",
     "SWEEP",
     "Group",
@@ -341,27 +342,34 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _block(run: Workload, number: int, device: torch.device) -> float:
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+"""``wall``: elapsed time, what a user waits (the default).  ``cpu``: the process's CPU time,
+all threads summed: blind to other processes on a shared machine, the same as ``wall`` with
+one torch thread on an idle one, but a sum of work rather than a latency with several."""
+
+
+def _block(run: Workload, number: int, device: torch.device, clock: str = "wall") -> float:
     """Seconds per call of ``run``: the median of ``number`` back-to-back, separately timed calls.
 
     The median, not the mean, so that a burst of load from another process that hits a few
     calls of a block does not move it.  On CUDA each call is synchronised.
     """
+    now = CLOCKS[clock]
     times = []
     _sync(device)
     for _ in range(number):
-        start = time.perf_counter()
+        start = now()
         run()
         _sync(device)
-        times.append(time.perf_counter() - start)
+        times.append(now() - start)
     return statistics.median(times)
 
 
-def _calibrate(run: Workload, device: torch.device, min_block_s: float) -> int:
+def _calibrate(run: Workload, device: torch.device, min_block_s: float, clock: str) -> int:
     """Calls per block so that one block lasts at least ``min_block_s``."""
     number = 1
     while True:
-        elapsed = _block(run, number, device) * number
+        elapsed = _block(run, number, device, clock) * number
         if elapsed >= min_block_s or number >= 1 << 16:
             return number
         number = max(number * 2, int(number * min_block_s / max(elapsed, 1e-9) * 1.2))
@@ -398,6 +406,7 @@ class Timings:
     sizes: Sizes
     device: str
     seconds: dict[str, list[float]] = field(default_factory=dict)
+    clock: str = "wall"
 
     def median(self, name: str) -> float:
         return statistics.median(self.seconds[name])
@@ -412,6 +421,7 @@ class Timings:
             "group": self.group,
             "sizes": vars(self.sizes),
             "device": self.device,
+            "clock": self.clock,
             "median_seconds": {name: self.median(name) for name in self.seconds},
         }
 
@@ -423,6 +433,7 @@ def measure(
     *,
     repeats: int = 7,
     min_block_s: float = 0.05,
+    clock: str = "wall",
     progress: Callable[[str], None] | None = None,
 ) -> Timings:
     """Time ``group``'s workloads at ``sizes``, interleaved, ``repeats`` times each.
@@ -431,10 +442,13 @@ def measure(
     ``min_block_s``; then every repeat times one block of each workload, in an order that
     rotates from repeat to repeat so no workload always runs first.  A block's time is the
     median of its calls; a ratio is the median over repeats of the per-repeat ratios.
+    ``clock`` is a key of :data:`CLOCKS`; CUDA needs ``wall``.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     device = torch.device(device)
+    if clock not in CLOCKS or (clock != "wall" and device.type != "cpu"):
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)} (only 'wall' off the CPU)")
     if progress:
         progress(f"timing {group.id} at {sizes_label(sizes)} on {device.type}")
     runs = group.build(sizes, device)
@@ -442,11 +456,11 @@ def measure(
     for name, run in runs.items():
         for _ in range(3):  # warm-up: allocator, oneDNN primitives, TorchScript profiling
             run()
-        numbers[name] = _calibrate(run, device, min_block_s)
+        numbers[name] = _calibrate(run, device, min_block_s, clock)
     names = list(runs)
     seconds: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
-            seconds[name].append(_block(runs[name], numbers[name], device))
-    return Timings(group.id, sizes, describe_device(device), seconds)
+            seconds[name].append(_block(runs[name], numbers[name], device, clock))
+    return Timings(group.id, sizes, describe_device(device), seconds, clock)

@@ -94,6 +94,7 @@ class Context:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     progress: Callable[[str], None] = lambda message: None
     settings: Settings | None = None
+    clock: str = "wall"
     _timings: dict[tuple[str, Sizes], bench.Timings] = field(default_factory=dict, repr=False)
     _curves: dict[str, GradientCurve] | None = field(default=None, repr=False)
     _methods: dict[str, MethodRow] | None = field(default=None, repr=False)
@@ -116,6 +117,7 @@ class Context:
                 self.device,
                 repeats=self.plan.repeats,
                 min_block_s=self.plan.min_block_s,
+                clock=self.clock,
                 progress=self.progress,
             )
         return self._timings[key]
@@ -154,6 +156,7 @@ class Context:
             "device": bench.describe_device(self.device),
             "sizes": vars(self.sizes),
             "quick": self.quick,
+            "clock": self.clock,
             "settings": vars(self.plan),
         }
 

@@ -48,6 +48,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", metavar="DIR", help="write PNG figures to DIR (needs rnnspec[plot])")
     p.add_argument("--device", default="cpu", help="where speed is measured: cpu or cuda[:N]")
     p.add_argument("--threads", type=_positive_int, help="torch intra-op threads while measuring")
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: elapsed time (default); cpu: process CPU time, robust on a shared machine "
+        "(use with --threads 1; CPU device only)",
+    )
     for field, default in _SIZE_DEFAULTS.items():
         p.add_argument(
             "--" + field.replace("_", "-"),
@@ -85,11 +92,19 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--device cuda: CUDA is not available in this torch build / machine")
     if device.type not in ("cpu", "cuda"):
         parser.error(f"--device: expected cpu or cuda, got {args.device!r}")
+    if args.clock == "cpu" and device.type != "cpu":
+        parser.error("--clock cpu: only for --device cpu; CUDA is timed by the wall clock")
     sizes = Sizes(
         args.batch_size, args.seq_len, args.input_size, args.hidden_size, SEED_SIZES.output_size
     )
     start = time.perf_counter()
-    ctx = Context(quick=args.quick, sizes=sizes, device=device, progress=_progress(start))
+    ctx = Context(
+        quick=args.quick,
+        sizes=sizes,
+        device=device,
+        progress=_progress(start),
+        clock=args.clock,
+    )
     results = run_claims(args.quick, context=ctx, threads=args.threads)
     ctx.progress(f"done: {len(results)} claims")
     with bench.threads(args.threads):
@@ -128,7 +143,7 @@ def _header(meta: dict[str, object]) -> str:
     quick = " (--quick)" if meta["quick"] else ""
     return (
         f"Measured on {meta['device']}; {meta['platform']}, Python {meta['python']}. "
-        f"Speed at {at}{quick}; the run took {meta['seconds']} s."
+        f"Speed at {at}{quick}, {meta['clock']} clock; the run took {meta['seconds']} s."
     )
 
 

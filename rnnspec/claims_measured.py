@@ -42,7 +42,8 @@ the plain RNN's at the longest length."""
 
 
 def _where(t: bench.Timings) -> str:
-    return f"At {bench.sizes_label(t.sizes)}; {t.device}."
+    clock = "wall-clock time" if t.clock == "wall" else "process CPU time"
+    return f"At {bench.sizes_label(t.sizes)}; {t.device}; {clock}."
 
 
 def _ratios(t: bench.Timings, baseline: str) -> dict[str, dict[str, float | int]]:

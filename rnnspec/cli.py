@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rnnspec import check_cli
+from rnnspec.options import positive_int
 
 __all__ = ["main"]
 
@@ -20,16 +21,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _add_methods(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +35,7 @@ def _add_methods(sub: argparse._SubParsersAction) -> None:
     for field in ("batch_size", "seq_len", "input_size", "hidden_size", "output_size"):
         flag = "--" + field.replace("_", "-")
         default = getattr(SEED_SIZES, field)
-        p.add_argument(flag, type=_positive_int, default=default, help=f"default {default}")
+        p.add_argument(flag, type=positive_int, default=default, help=f"default {default}")
     p.set_defaults(handler=_run_methods)
 
 

@@ -2,21 +2,21 @@
 
 A :class:`Mode` is a factory wrapper, ``mode.wrap(reference) -> candidate``: the
 candidate runs the eager reference through TorchScript, ``torch.compile``,
-``torch.export``, dynamic quantization, another CPU backend or another device,
-and is checked by :func:`rnnspec.check` against eager mode like any user
-implementation.  Each mode declares the scope it supports (and, for the
-approximate ones, its tolerance); a mode that cannot run here says why
-(:meth:`Mode.available`).  ``rnnspec.matrix`` runs them all.
+``torch.export``, dynamic quantization, another CPU backend or another device, and
+:func:`rnnspec.check` judges it against eager mode like any user implementation.
+Each mode declares the scope it supports (and, when approximate, its tolerance); a
+mode that cannot run here says why (:meth:`Mode.available`).  ``rnnspec.matrix``
+runs them all.
 
-Artifacts that depend on the call (a trace, an exported program) are built on the
-first call with a given signature and cached on the candidate; ``torch.compile``
-relies on Dynamo's own cache, which reuses a graph across modules of the same
-configuration.
+Artifacts specialised on the call (a trace, an exported program) are built on the
+first call with a given key and cached on the candidate; ``torch.compile`` relies on
+Dynamo's own cache, which reuses a graph across modules of one configuration.
 """
 
 from __future__ import annotations
 
 import copy
+import shutil
 import warnings
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -30,27 +30,25 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnspec.scope import Scope
 from rnnspec.tolerance import Tolerance
 
-__all__ = ["DEFAULT_MODES", "MODES", "Mode", "ModeCandidate", "get_mode"]
+__all__ = ["DEFAULT_MODES", "MODES", "Mode", "ModeCandidate", "get_mode", "quiet"]
 
-KINDS = ("rnn", "lstm", "gru")
-Build = Callable[[nn.Module, tuple[Any, ...]], Callable[..., Any]]
+Build = Callable[[nn.Module, tuple[Any, ...]], Any]
 
-# Warnings torch itself emits on these paths, silenced where the wrapper runs them
-# (the test suite turns every warning into an error).  (category, message regex).
 _QUIET: tuple[tuple[type[Warning], str], ...] = (
-    (DeprecationWarning, r"`torch\.jit\.\w+` is deprecated"),  # 2.13: script/trace/...
-    (torch.jit.TracerWarning, r"Converting a tensor to a Python boolean"),  # RNN's checks
-    (UserWarning, r"The tensor attributes self\._flat_weights"),  # export of nn.RNNBase
+    (DeprecationWarning, r"`torch\.jit\.\w+` is deprecated"),  # torch 2.13, script and trace
+    (torch.jit.TracerWarning, r"Converting a tensor to a Python boolean"),  # RNNBase's checks
+    (UserWarning, r"The tensor attributes self\._flat_weights"),  # export of RNNBase
     (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),  # run_decompositions
     (DeprecationWarning, r"torch\.ao\.quantization is deprecated"),  # quantize_dynamic
     (UserWarning, r"torch\.quantize_per_tensor, torch\.quantize_per_channel"),  # its kernels
-    (UserWarning, r"TF32 acceleration on top of oneDNN"),  # every mkldnn.flags() call
+    (UserWarning, r"TF32 acceleration on top of oneDNN"),  # each mkldnn.flags() call
 )
+"""The warnings torch emits on these paths, silenced where a wrapper runs them."""
 
 
 @contextmanager
 def quiet() -> Iterator[None]:
-    """Silence exactly the warnings in ``_QUIET``, nothing else."""
+    """Silence exactly the warnings of ``_QUIET``, nothing else."""
     with warnings.catch_warnings():
         for category, message in _QUIET:
             warnings.filterwarnings("ignore", message, category)
@@ -58,78 +56,88 @@ def quiet() -> Iterator[None]:
 
 
 def _signature(value: Any) -> Hashable:
-    """What a trace or an export is specialised on: structure, shapes, dtypes, devices."""
+    """What an export is specialised on: structure, shapes, dtypes, devices."""
     if isinstance(value, PackedSequence):
         return ("packed", _signature(value.data), tuple(value.batch_sizes.tolist()))
     if isinstance(value, Tensor):
         return (tuple(value.shape), value.dtype, value.device.type)
     if isinstance(value, tuple | list):
         return tuple(_signature(v) for v in value)
-    return value if value is None else type(value).__name__
+    return None if value is None else type(value).__name__
 
 
 def _structure(value: Any) -> Hashable:
-    """Like ``_signature`` without sizes: a trace is reused across batch and time sizes."""
+    """``_signature`` without sizes: a trace is reused across batch and time sizes."""
     if isinstance(value, Tensor):
         return (value.dim(), value.dtype, value.device.type)
     if isinstance(value, tuple | list):
         return tuple(_structure(v) for v in value)
-    return value if value is None else type(value).__name__
+    return None if value is None else type(value).__name__
 
 
 class ModeCandidate(nn.Module):
-    """A reference run through a mode: builds its artifact per call key, caches it.
+    """The reference run through a mode: one artifact per call key (and grad mode), cached.
 
-    Its parameters are the artifact's (or the reference's before the first call),
-    named as torch names them, so the gradient laws compare weight gradients too.
+    Its parameters are the last artifact's (the reference's before the first call),
+    under torch's names, so the gradient laws compare weight gradients too.
     """
 
     def __init__(
         self,
         reference: nn.Module,
         build: Build,
-        key: Callable[[tuple[Any, ...]], Hashable] | None = None,
+        key: Callable[[tuple[Any, ...]], Hashable] = lambda args: None,
         context: Callable[[], AbstractContextManager[Any]] = nullcontext,
-        after: Callable[[Any], Any] | None = None,
+        after: Callable[[Any], Any] = lambda result: result,
     ) -> None:
         super().__init__()
-        state = {"reference": reference, "build": build, "key": key, "context": context}
-        self.__dict__.update(
-            _mode=state, _after=after, _cache={}, _last=reference
-        )  # not submodules: keep torch's parameter names
+        # plain attributes, not submodules: the parameter names stay torch's
+        self.__dict__.update(_reference=reference, _build=build, _key=key, _context=context)
+        self.__dict__.update(_after=after, _cache={}, _last=reference)
 
     def forward(self, *args: Any) -> Any:
-        state = self.__dict__["_mode"]
-        with quiet(), state["context"]():
-            key = (state["key"](args) if state["key"] else None, torch.is_grad_enabled())
-            cache = self.__dict__["_cache"]
-            if key not in cache:
-                cache[key] = state["build"](state["reference"], args)
-            artifact = cache[key]
-            self.__dict__["_last"] = artifact
-            result = artifact(*args)
-        after = self.__dict__["_after"]
-        return after(result) if after else result
+        d = self.__dict__
+        with quiet(), d["_context"]():
+            key = (d["_key"](args), torch.is_grad_enabled())
+            if key not in d["_cache"]:
+                d["_cache"][key] = d["_build"](d["_reference"], args)
+            d["_last"] = d["_cache"][key]
+            result = d["_last"](*args)
+        return d["_after"](result)
 
     def named_parameters(self, *args: Any, **kwargs: Any) -> Iterator[tuple[str, nn.Parameter]]:
         last = self.__dict__["_last"]
-        owner = last if isinstance(last, nn.Module) else self.__dict__["_mode"]["reference"]
+        owner = last if hasattr(last, "named_parameters") else self.__dict__["_reference"]
         yield from owner.named_parameters(*args, **kwargs)
 
 
-# -- CPU: oneDNN off -------------------------------------------------------------------
-def _onednn_off() -> AbstractContextManager[Any]:
-    return torch.backends.mkldnn.flags(enabled=False)
+class _Bound:
+    """A callable artifact exposing ``module``'s parameters."""
+
+    def __init__(self, module: nn.Module, fn: Callable[..., Any]) -> None:
+        self.module, self.fn = module, fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+    def named_parameters(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module.named_parameters(*args, **kwargs)
+
+
+def eager(reference: nn.Module) -> nn.Module:
+    """The identity: eager mode, the baseline row."""
+    return reference
 
 
 def onednn_off(reference: nn.Module) -> nn.Module:
-    """The reference, called with oneDNN disabled: CPU's native RNN kernels."""
-    return ModeCandidate(reference, lambda ref, args: ref, context=_onednn_off)
+    """The reference called with oneDNN disabled: CPU's native RNN kernels."""
+    return ModeCandidate(
+        reference, lambda ref, args: ref, context=lambda: torch.backends.mkldnn.flags(False)
+    )
 
 
-# -- TorchScript ----------------------------------------------------------------------
 class _ScriptLSTM(nn.Module):
-    """nn.LSTM inside a scripted module: a scripted nn.LSTM alone has no ``forward``."""
+    """Holds an nn.LSTM for scripting: a scripted nn.LSTM alone has no ``forward``."""
 
     def __init__(self, rnn: nn.Module) -> None:
         super().__init__()
@@ -148,7 +156,7 @@ class _ScriptLSTM(nn.Module):
 
 
 class _ScriptRNN(nn.Module):
-    """nn.RNN / nn.GRU inside a scripted module."""
+    """Holds an nn.RNN or nn.GRU for scripting."""
 
     def __init__(self, rnn: nn.Module) -> None:
         super().__init__()
@@ -162,30 +170,17 @@ class _ScriptRNN(nn.Module):
         return self.rnn(x, hx)
 
 
-def _script(reference: nn.Module, args: tuple[Any, ...]) -> Callable[..., Any]:
+def _script(reference: nn.Module, args: tuple[Any, ...]) -> Any:
     holder = _ScriptLSTM if isinstance(reference, nn.LSTM) else _ScriptRNN
     scripted = torch.jit.script(holder(reference))
-    if isinstance(args[0], PackedSequence):
-        return _Bound(scripted.rnn, scripted.packed)
-    return _Bound(scripted.rnn, scripted)
-
-
-class _Bound:
-    """A callable artifact that exposes the parameters of ``module``."""
-
-    def __init__(self, module: nn.Module, fn: Callable[..., Any]) -> None:
-        self.module, self.fn = module, fn
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
-
-    def named_parameters(self, *args: Any, **kwargs: Any) -> Any:
-        return self.module.named_parameters(*args, **kwargs)
+    return _Bound(
+        scripted.rnn, scripted.packed if isinstance(args[0], PackedSequence) else scripted
+    )
 
 
 def jit_script(reference: nn.Module) -> nn.Module:
-    """``torch.jit.script`` of a module holding the reference (its forward overloads)."""
-    return ModeCandidate(reference, _script, key=lambda args: isinstance(args[0], PackedSequence))
+    """``torch.jit.script`` of a module holding the reference."""
+    return ModeCandidate(reference, _script, key=lambda a: isinstance(a[0], PackedSequence))
 
 
 def jit_trace(reference: nn.Module) -> nn.Module:
@@ -193,79 +188,69 @@ def jit_trace(reference: nn.Module) -> nn.Module:
     return ModeCandidate(reference, lambda ref, args: torch.jit.trace(ref, args), key=_structure)
 
 
-# -- torch.compile --------------------------------------------------------------------
 def _dynamo_config() -> AbstractContextManager[Any]:
-    # allow_rnn: compile RNNs instead of graph-breaking on them (experimental);
-    # never fall back to eager silently when many configurations recompile.
-    return torch._dynamo.config.patch(  # type: ignore[no-any-return]
+    """Compile RNNs instead of graph-breaking on them (experimental), and never fall
+    back to eager silently when many configurations recompile."""
+    return torch._dynamo.config.patch(
         allow_rnn=True,
-        recompile_limit=1_000_000,
-        accumulated_recompile_limit=1_000_000,
+        recompile_limit=10**6,
+        accumulated_recompile_limit=10**6,
         fail_on_recompile_limit_hit=True,
     )
 
 
-def _compiler(backend: str) -> Callable[[nn.Module], nn.Module]:
-    def wrap(reference: nn.Module) -> nn.Module:
-        compiled = torch.compile(reference, backend=backend, fullgraph=True)
-        return ModeCandidate(reference, lambda ref, args: compiled, context=_dynamo_config)
-
-    return wrap
+def _compiled(reference: nn.Module, backend: str) -> nn.Module:
+    compiled = torch.compile(reference, backend=backend, fullgraph=True)
+    return ModeCandidate(reference, lambda ref, args: compiled, context=_dynamo_config)
 
 
-compile_eager = _compiler("eager")
-compile_eager.__name__ = compile_eager.__qualname__ = "compile_eager"
-compile_aot_eager = _compiler("aot_eager")
-compile_aot_eager.__name__ = compile_aot_eager.__qualname__ = "compile_aot_eager"
-compile_inductor = _compiler("inductor")
-compile_inductor.__name__ = compile_inductor.__qualname__ = "compile_inductor"
+def compile_eager(reference: nn.Module) -> nn.Module:
+    """``torch.compile(backend="eager", fullgraph=True)``: Dynamo's capture, eager kernels."""
+    return _compiled(reference, "eager")
 
 
-# -- torch.export ---------------------------------------------------------------------
-def _export(decompose: bool) -> Build:
-    def build(reference: nn.Module, args: tuple[Any, ...]) -> Callable[..., Any]:
-        program = torch.export.export(reference, args)
-        if decompose:
-            program = program.run_decompositions()
-        return program.module()
+def compile_aot_eager(reference: nn.Module) -> nn.Module:
+    """``backend="aot_eager"``: AOTAutograd's decompositions and autograd, run eagerly."""
+    return _compiled(reference, "aot_eager")
 
-    return build
+
+def compile_inductor(reference: nn.Module) -> nn.Module:
+    """``backend="inductor"`` (the default): generated C++ on the CPU."""
+    return _compiled(reference, "inductor")
+
+
+def _exported(reference: nn.Module, args: tuple[Any, ...], decompose: bool) -> Any:
+    program = torch.export.export(reference, args)
+    return (program.run_decompositions() if decompose else program).module()
 
 
 def export(reference: nn.Module) -> nn.Module:
-    """``torch.export.export`` per call signature, then the exported program's module."""
-    return ModeCandidate(reference, _export(False), key=_signature)
+    """``torch.export.export`` per call signature, then ``.module()``."""
+    return ModeCandidate(reference, lambda r, a: _exported(r, a, False), key=_signature)
 
 
 def export_decomposed(reference: nn.Module) -> nn.Module:
-    """As ``export``, lowered to core ATen with ``run_decompositions()``."""
-    return ModeCandidate(reference, _export(True), key=_signature)
+    """As ``export``, lowered to core ATen by ``run_decompositions()``."""
+    return ModeCandidate(reference, lambda r, a: _exported(r, a, True), key=_signature)
 
 
-# -- dynamic quantization -------------------------------------------------------------
 def quantized_dynamic(reference: nn.Module) -> nn.Module:
     """``torch.ao.quantization.quantize_dynamic`` (qint8 weights) of an nn.LSTM / nn.GRU."""
     holder = nn.Module()
-    holder.rnn = reference  # quantize_dynamic swaps submodules, not the module itself
+    holder.rnn = reference  # quantize_dynamic swaps submodules, never the module itself
     with quiet():
-        quantized = torch.ao.quantization.quantize_dynamic(
-            holder, {type(reference)}, dtype=torch.qint8
-        )
-    module = quantized.rnn
-    return ModeCandidate(reference, lambda ref, args: module)
+        module = torch.ao.quantization.quantize_dynamic(holder, {type(reference)}, torch.qint8)
+    return ModeCandidate(reference, lambda ref, args: module.rnn)
 
 
-# -- devices --------------------------------------------------------------------------
 def _to(value: Any, device: str) -> Any:
-    if value is None:
-        return None
     if isinstance(value, tuple | list):
         return tuple(_to(v, device) for v in value)
-    return value.to(device)
+    return None if value is None else value.to(device)
 
 
 @contextmanager
-def _accelerator(cudnn: bool) -> Iterator[None]:
+def _no_tf32(cudnn: bool) -> Iterator[None]:
     saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     try:
@@ -275,69 +260,54 @@ def _accelerator(cudnn: bool) -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
-def _on_device(device: str, cudnn: bool = True) -> Callable[[nn.Module], nn.Module]:
-    def wrap(reference: nn.Module) -> nn.Module:
-        moved = copy.deepcopy(reference).to(device)
-
-        def build(ref: nn.Module, args: tuple[Any, ...]) -> Callable[..., Any]:
-            return _Bound(moved, lambda *a: moved(*_to(a, device)))
-
-        context = (lambda: _accelerator(cudnn)) if device == "cuda" else nullcontext
-        return ModeCandidate(reference, build, context=context, after=lambda r: _to(r, "cpu"))
-
-    return wrap
+def _on_device(reference: nn.Module, device: str, cudnn: bool = True) -> nn.Module:
+    moved = copy.deepcopy(reference).to(device)
+    return ModeCandidate(
+        reference,
+        lambda ref, args: _Bound(moved, lambda *a: moved(*_to(a, device))),
+        context=(lambda: _no_tf32(cudnn)) if device == "cuda" else nullcontext,
+        after=lambda result: _to(result, "cpu"),
+    )
 
 
-cuda = _on_device("cuda")
-cuda.__name__ = cuda.__qualname__ = "cuda"
-cuda_no_cudnn = _on_device("cuda", cudnn=False)
-cuda_no_cudnn.__name__ = cuda_no_cudnn.__qualname__ = "cuda_no_cudnn"
-mps = _on_device("mps")
-mps.__name__ = mps.__qualname__ = "mps"
+def cuda(reference: nn.Module) -> nn.Module:
+    """A copy on CUDA (cuDNN, TF32 off), called with CPU tensors, answering on the CPU."""
+    return _on_device(reference, "cuda")
 
 
-def eager(reference: nn.Module) -> nn.Module:
-    """The identity: eager mode itself, the baseline row of the matrix."""
-    return reference
+def cuda_no_cudnn(reference: nn.Module) -> nn.Module:
+    """As ``cuda`` with cuDNN disabled: torch's native CUDA kernels."""
+    return _on_device(reference, "cuda", cudnn=False)
 
 
-# -- the registry ---------------------------------------------------------------------
-def _always() -> str | None:
+def mps(reference: nn.Module) -> nn.Module:
+    """A copy on Apple's MPS device, called with CPU tensors, answering on the CPU."""
+    return _on_device(reference, "mps")
+
+
+def _here() -> str | None:
     return None
-
-
-def _needs_cuda() -> str | None:
-    return None if torch.cuda.is_available() else "no CUDA device on this machine"
-
-
-def _needs_mps() -> str | None:
-    return None if torch.backends.mps.is_available() else "no MPS device on this machine"
-
-
-def _needs_onednn() -> str | None:
-    return None if torch.backends.mkldnn.is_available() else "this torch build has no oneDNN"
-
-
-def _needs_compiler() -> str | None:
-    from shutil import which
-
-    return None if which("g++") or which("c++") else "inductor needs a C++ compiler (none found)"
 
 
 @dataclass(frozen=True)
 class Mode:
-    """One execution mode: ``wrap(reference) -> candidate``, and what it supports."""
+    """One execution mode: ``wrap(reference) -> candidate``, and what it supports.
+
+    ``repro`` is plain torch: lines that set ``actual`` from ``module`` and ``args``
+    (``{state}`` is the type of ``hx`` for TorchScript).  ``max_examples`` and
+    ``laws`` are the matrix's default budget for it.
+    """
 
     name: str
     summary: str
     wrap: Callable[[nn.Module], Any]
     scope: Scope
-    repro: tuple[str, ...]  # plain torch: lines making ``candidate`` from ``module``
+    repro: tuple[str, ...] = ("actual = module(*args)",)
     max_examples: int = 10
     laws: tuple[str, ...] | None = None  # None: every law
     deadline: float | None = 60.0
-    kinds: dict[str, str] = field(default_factory=dict)  # kind -> why it is unavailable
-    requires: Callable[[], str | None] = _always
+    unavailable_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why not
+    requires: Callable[[], str | None] = _here  # why it cannot run on this machine
     notes: tuple[str, ...] = ()  # what is not checked, and why
     default: bool = True  # in the matrix when no modes are named
 
@@ -347,12 +317,184 @@ class Mode:
 
     def available(self, kind: str | None = None) -> str | None:
         """Why this mode cannot run here (for ``kind``), or None when it can."""
-        if kind is not None and kind in self.kinds:
-            return self.kinds[kind]
-        return self.requires()
+        return self.unavailable_kinds.get(kind or "") or self.requires()
 
 
-from rnnspec.mode_registry import MODES  # noqa: E402 - the registry needs Mode
+def _needs(device: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        present = (
+            torch.cuda.is_available() if device == "cuda" else torch.backends.mps.is_available()
+        )
+        return None if present else f"no {device.upper()} device on this machine"
+
+    return check
+
+
+def _needs_cxx() -> str | None:
+    found = shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
+    return None if found else "inductor needs a C++ compiler on the CPU; none found"
+
+
+_F32, _F64 = torch.float32, torch.float64
+_DYNAMO = "torch._dynamo.config.allow_rnn = True"
+CORE_LAWS = ("equivalence", "gradients", "hx-none-is-zeros", "unbatched", "streaming")
+"""The curated laws of the slow modes: the results, their gradients, hx, unbatched input."""
+_UNROLLED = "at most 2 layers and 8 steps: the decomposition unrolls every step"
+_SCRIPT = (
+    "class Holder(torch.nn.Module):",
+    "    def __init__(self, rnn):",
+    "        super().__init__()",
+    "        self.rnn = rnn",
+    "    def forward(self, x: torch.Tensor, hx: Optional[{state}] = None):",
+    "        return self.rnn(x, hx)",
+    "actual = torch.jit.script(Holder(module))(*args)",
+)
+_QUANT = (
+    "holder = torch.nn.Module()",
+    "holder.rnn = module",
+    "quantized = torch.ao.quantization.quantize_dynamic(holder, {type(module)}, torch.qint8)",
+    "actual = quantized.rnn(*args)",
+)
+
+
+def _device_mode(name: str, wrap: Callable[[nn.Module], Any], device: str, **kw: Any) -> Mode:
+    lines = (
+        f"moved = copy.deepcopy(module).to({device!r})",
+        f"actual = moved(*[a if a is None else (tuple(h.to({device!r}) for h in a) "
+        f"if isinstance(a, tuple) else a.to({device!r})) for a in args])",
+    )
+    return Mode(
+        name,
+        (wrap.__doc__ or "").strip(),
+        wrap,
+        Scope(meta=False, **kw),
+        lines,
+        requires=_needs(device),
+        notes=("meta: the copy on the device cannot hold meta",),
+    )
+
+
+MODES: dict[str, Mode] = {
+    m.name: m
+    for m in (
+        Mode("eager", "nn.RNN/LSTM/GRU as they are: the baseline", eager, Scope(errors=True)),
+        Mode(
+            "onednn-off",
+            "CPU with oneDNN disabled: torch.backends.mkldnn.flags(enabled=False)",
+            onednn_off,
+            Scope(dtypes=(_F32,), errors=True),
+            ("with torch.backends.mkldnn.flags(enabled=False):", "    actual = module(*args)"),
+            requires=lambda: None if torch.backends.mkldnn.is_available() else "no oneDNN here",
+            notes=("float32 only: oneDNN runs float32 (and bfloat16) RNNs, never float64",),
+        ),
+        Mode(
+            "jit-script",
+            "torch.jit.script of a module holding the RNN",
+            jit_script,
+            Scope(errors=True),
+            _SCRIPT,
+            notes=(
+                "scripted alone, nn.RNN/LSTM/GRU have no forward (only forward__0/1): "
+                "the RNN is scripted inside a holder module, as it is used",
+            ),
+        ),
+        Mode(
+            "jit-trace",
+            "torch.jit.trace once per call structure, reused across sizes",
+            jit_trace,
+            Scope(packed=False, errors=True),
+            ("actual = torch.jit.trace(module, args)(*args)",),
+            notes=("packed: a PackedSequence cannot be traced (its None fields)",),
+        ),
+        Mode(
+            "compile-eager",
+            'torch.compile(backend="eager", fullgraph=True), allow_rnn',
+            compile_eager,
+            Scope(errors=True),
+            (_DYNAMO, 'actual = torch.compile(module, backend="eager", fullgraph=True)(*args)'),
+            max_examples=5,
+            deadline=120.0,
+        ),
+        Mode(
+            "compile-aot_eager",
+            'torch.compile(backend="aot_eager", fullgraph=True), allow_rnn',
+            compile_aot_eager,
+            Scope(dtypes=(_F32, _F64), max_layers=2, max_len=8),
+            (_DYNAMO, 'actual = torch.compile(module, backend="aot_eager", fullgraph=True)(*args)'),
+            max_examples=3,
+            laws=CORE_LAWS,
+            deadline=300.0,
+            notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED),
+        ),
+        Mode(
+            "compile-inductor",
+            "torch.compile(fullgraph=True), allow_rnn: inductor (opt-in)",
+            compile_inductor,
+            Scope(max_layers=2, max_len=8),
+            (_DYNAMO, "actual = torch.compile(module, fullgraph=True)(*args)"),
+            max_examples=2,
+            laws=("equivalence",),
+            deadline=600.0,
+            requires=_needs_cxx,
+            default=False,
+            notes=("equivalence only, 2 examples", _UNROLLED),
+        ),
+        Mode(
+            "export",
+            "torch.export.export per call signature, then .module()",
+            export,
+            Scope(packed=False, errors=True),
+            ("actual = torch.export.export(module, args).module()(*args)",),
+            max_examples=5,
+            deadline=120.0,
+            notes=("packed: export cannot guard on a PackedSequence's batch_sizes",),
+        ),
+        Mode(
+            "export-decomposed",
+            "torch.export, run_decompositions() to core ATen",
+            export_decomposed,
+            Scope(packed=False, max_layers=2, max_len=8),
+            (
+                "program = torch.export.export(module, args).run_decompositions()",
+                "actual = program.module()(*args)",
+            ),
+            max_examples=3,
+            laws=CORE_LAWS,
+            deadline=300.0,
+            notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED, "packed: as export"),
+        ),
+        Mode(
+            "quantized-dynamic",
+            "quantize_dynamic(qint8): torch.ao.nn.quantized.dynamic",
+            quantized_dynamic,
+            Scope(
+                dtypes=(_F32,),
+                bias=(True,),
+                proj_size=False,
+                unbatched=False,
+                gradients=False,
+                dropout=False,
+                meta=False,
+                tolerances={_F32: Tolerance(5e-2, 5e-2)},
+            ),
+            _QUANT,
+            unavailable_kinds={
+                "rnn": "torch.ao.nn.quantized.dynamic has no RNN (only LSTM, GRU and the cells)"
+            },
+            notes=(
+                "an approximation, judged with its own tolerance",
+                "float32, inference only: no gradients, no training-mode dropout, no meta",
+                "bias=False: refused (AssertionError: mod.bias must be True)",
+                "unbatched input: RuntimeError: input must have 3 dimensions, got 2",
+                "proj_size: converts, then forward raises RuntimeError (packB rows)",
+            ),
+        ),
+        _device_mode("cuda", cuda, "cuda", errors=True),
+        _device_mode("cuda-no-cudnn", cuda_no_cudnn, "cuda", errors=True),
+        _device_mode("mps", mps, "mps", dtypes=(_F32,)),
+    )
+}
+"""Every mode, by name, in the matrix's row order."""
 
 DEFAULT_MODES = tuple(name for name, mode in MODES.items() if mode.default)
 

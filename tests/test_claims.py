@@ -180,12 +180,12 @@ def test_vanishing_gradient_verdicts_follow_the_norms(monkeypatch):
 
 
 def _fake_measure(slowdown: dict[str, float]):
-    def measure(group, sizes, device="cpu", *, repeats=7, min_block_s=0.05, progress=None):
+    def measure(group, sizes, device="cpu", *, repeats=7, min_block_s=0.05, clock="wall", **_):
         seconds = {
             name: [1e-3 * slowdown.get(name, 1.0) * (1 + 0.01 * r) for r in range(repeats)]
             for name in group.builders
         }
-        return bench.Timings(group.id, sizes, "fake device, torch x", seconds)
+        return bench.Timings(group.id, sizes, "fake device, torch x", seconds, clock)
 
     return measure
 
@@ -200,6 +200,7 @@ def test_speed_verdict_compares_the_measured_ratio_with_the_range(monkeypatch, n
     assert "fake device, torch x" in outcome.evidence, "the device must be stated"
     assert "batch 32, seq 10, input 50, hidden 128" in outcome.evidence, "so must the sizes"
     assert "IQR" in outcome.evidence, "and the spread"
+    assert "wall-clock time" in outcome.evidence, "and the clock"
 
 
 def test_gru_speed_verdict_flips_with_the_timing(monkeypatch):
@@ -266,6 +267,7 @@ def test_claims_command_plots(monkeypatch, tmp_path, capsys):
         (["--threads", "0"], "expected a positive integer"),
         (["--seq-len", "x"], "expected a positive integer"),
         (["--device", "tpu"], "--device"),
+        (["--clock", "sundial"], "invalid choice"),
     ],
 )
 def test_claims_command_usage_errors_are_one_line(argv, message, capsys):

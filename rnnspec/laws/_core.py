@@ -215,7 +215,7 @@ class Trial:
 
     def build(self, example: Example | None = None) -> tuple[Any, Callable[..., Any]]:
         """The torch reference for ``example`` (default: the drawn one) and its candidate."""
-        example = example or self._example()
+        example = example or self.drawn()
         reference = example.reference()
         return reference, self.candidate(reference)
 
@@ -268,7 +268,7 @@ class Trial:
     # -- comparing ----------------------------------------------------------------
     def tolerance(self, dtype: torch.dtype, steps: int | None = None) -> Tolerance:
         if steps is None:
-            steps = self._example().seq_len
+            steps = self.drawn().seq_len
         return tolerance(dtype, steps, self.scope.tolerances)
 
     def close(
@@ -321,7 +321,7 @@ class Trial:
     def equal_outcomes(
         self, actual: Outcome, expected: Outcome, what: str, tol: Tolerance | None = None
     ) -> None:
-        example = self._example()
+        example = self.drawn()
         time_dim = None
         if actual.packed is None and expected.output.dim() == 3:
             time_dim = 1 if example.config.batch_first else 0
@@ -369,7 +369,8 @@ class Trial:
         lines.append(f"# law {self.law.id} is defined in {self.law.module}")
         return "\n".join(lines)
 
-    def _example(self) -> Example:
+    def drawn(self) -> Example:
+        """The example drawn so far (a law that uses it before drawing is a bug in rnnspec)."""
         if self.example is None:
             raise RuntimeError(f"law {self.law.id} used the example before drawing one")
         return self.example

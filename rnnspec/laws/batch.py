@@ -11,9 +11,7 @@ from rnnspec.laws._core import Outcome, Subject, Trial, law
 
 
 def _batch_dim(trial: Trial) -> int:
-    example = trial.example
-    assert example is not None
-    return 0 if example.config.batch_first else 1
+    return 0 if trial.drawn().config.batch_first else 1
 
 
 def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
@@ -33,6 +31,17 @@ def _select_hx(hx: Any, index: torch.Tensor) -> Any:
     return hx.index_select(1, index)
 
 
+def _compare_samples(trial: Trial, index: list[int], what: str) -> None:
+    """Running the samples ``index`` of the drawn batch equals those rows of the whole run."""
+    _, candidate = trial.build()
+    x, hx = trial.drawn().inputs()
+    rows, b = torch.tensor(index), _batch_dim(trial)
+    with torch.no_grad():
+        whole = trial.run(candidate, x, hx)
+        part = trial.run(candidate, x.index_select(b, rows), _select_hx(hx, rows))
+    trial.equal_outcomes(part, _select(whole, rows, b), what)
+
+
 @law(
     "batch-permutation",
     "Permuting the samples of a batch (input and initial state) permutes the output and "
@@ -40,17 +49,9 @@ def _select_hx(hx: Any, index: torch.Tensor) -> Any:
 )
 def batch_permutation(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=2)
-    _, candidate = trial.build()
-    x, hx = example.inputs()
     assert example.batch_size is not None
     order = trial.draw(st.permutations(range(example.batch_size)), "permutation")
-    index = torch.tensor(order)
-    b = _batch_dim(trial)
-    with torch.no_grad():
-        whole = trial.run(candidate, x, hx)
-        px, phx = x.index_select(b, index), _select_hx(hx, index)
-        permuted = trial.run(candidate, px, phx)
-    trial.equal_outcomes(permuted, _select(whole, index, b), f"batch permuted by {order}")
+    _compare_samples(trial, list(order), f"batch permuted by {order}")
 
 
 @law(
@@ -60,17 +61,9 @@ def batch_permutation(trial: Trial) -> None:
 )
 def batch_independence(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=2)
-    _, candidate = trial.build()
-    x, hx = example.inputs()
     assert example.batch_size is not None
     sample = trial.draw(st.integers(0, example.batch_size - 1), "sample")
-    index = torch.tensor([sample])
-    b = _batch_dim(trial)
-    with torch.no_grad():
-        whole = trial.run(candidate, x, hx)
-        sx, shx = x.index_select(b, index), _select_hx(hx, index)
-        alone = trial.run(candidate, sx, shx)
-    trial.equal_outcomes(alone, _select(whole, index, b), f"sample {sample} alone vs in the batch")
+    _compare_samples(trial, [sample], f"sample {sample} alone vs in the batch")
 
 
 def _needs_unbatched(subject: Subject) -> str | None:

@@ -31,6 +31,12 @@ def _draw_sizes(trial: Trial) -> Sizes:
     return sizes
 
 
+def _sequence(sizes: Sizes, steps: int, width: int, seed: int) -> torch.Tensor:
+    """A float64 batch-first sequence (B, steps, width) from its own seed."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(sizes.batch_size, steps, width, dtype=torch.float64, generator=generator)
+
+
 def _seeded(trial: Trial, name: str, *args: Any) -> Any:
     """An instance of the class under test, float64, its weights from torch.manual_seed(0)."""
     cls = trial.subject.factory(name)
@@ -89,13 +95,7 @@ def seed_manual_equivalence(trial: Trial) -> None:
     s = _draw_sizes(trial)
     manual = _seeded(trial, "ManualRNN", s.input_size, s.hidden_size, s.output_size)
     rnn = nn.RNN(s.input_size, s.hidden_size, batch_first=True).double()
-    x = torch.randn(
-        s.batch_size,
-        s.seq_len,
-        s.input_size,
-        dtype=torch.float64,
-        generator=torch.Generator().manual_seed(1),
-    )
+    x = _sequence(s, s.seq_len, s.input_size, seed=1)
     tol = trial.tolerance(torch.float64, s.seq_len)
     with torch.no_grad():
         copy_rnn_to_manual(rnn, manual)
@@ -119,13 +119,7 @@ def seed_manual_equivalence(trial: Trial) -> None:
 def birnn_head(trial: Trial) -> None:
     s = _draw_sizes(trial)
     model = _seeded(trial, "BiRNN", s.input_size, s.hidden_size, s.output_size)
-    x = torch.randn(
-        s.batch_size,
-        s.seq_len,
-        s.input_size,
-        dtype=torch.float64,
-        generator=torch.Generator().manual_seed(2),
-    )
+    x = _sequence(s, s.seq_len, s.input_size, seed=2)
     captured: dict[str, torch.Tensor] = {}
     handle = model.fc.register_forward_pre_hook(
         lambda m, args: captured.setdefault("head", args[0])
@@ -154,9 +148,8 @@ def birnn_head(trial: Trial) -> None:
 def seq2seq_context(trial: Trial) -> None:
     s = _draw_sizes(trial)
     model = _seeded(trial, "Seq2Seq", s.input_size, s.hidden_size, s.output_size)
-    g = torch.Generator().manual_seed(3)
-    src = torch.randn(s.batch_size, s.seq_len, s.input_size, dtype=torch.float64, generator=g)
-    tgt = torch.randn(s.batch_size, s.seq_len, s.output_size, dtype=torch.float64, generator=g)
+    src = _sequence(s, s.seq_len, s.input_size, seed=3)
+    tgt = _sequence(s, s.seq_len, s.output_size, seed=4)
     with torch.no_grad():
         output = model(src, tgt)
         _, h_n = model.encoder.rnn(src)
@@ -175,9 +168,8 @@ def seq2seq_lengths(trial: Trial) -> None:
     s = _draw_sizes(trial)
     tgt_len = trial.draw(st.integers(1, 12).filter(lambda n: n != s.seq_len), "target length")
     model = _seeded(trial, "Seq2Seq", s.input_size, s.hidden_size, s.output_size)
-    g = torch.Generator().manual_seed(4)
-    src = torch.randn(s.batch_size, s.seq_len, s.input_size, dtype=torch.float64, generator=g)
-    tgt = torch.randn(s.batch_size, tgt_len, s.output_size, dtype=torch.float64, generator=g)
+    src = _sequence(s, s.seq_len, s.input_size, seed=5)
+    tgt = _sequence(s, tgt_len, s.output_size, seed=6)
     try:
         with torch.no_grad():
             output = model(src, tgt)

@@ -10,7 +10,10 @@ Two kinds of benchmark: one per workload (pytest-benchmark's own timing and tabl
 one per claim's group (``test_bench_ratios.py``) that times the group's workloads
 interleaved with :func:`rnnspec.bench.measure`; the terminal summary prints those ratios.
 ``RNNSPEC_BENCH_THREADS=N`` sets torch's intra-op threads for the timings (the root
-conftest sets 1); ``RNNSPEC_BENCH_RATIOS=PATH`` also writes the ratios as JSON.
+conftest sets 1); ``RNNSPEC_BENCH_CLOCK=cpu`` times the interleaved ratios in process CPU
+time (robust on a shared machine; for pytest-benchmark's own timings pass
+``--benchmark-timer time.process_time``); ``RNNSPEC_BENCH_RATIOS=PATH`` writes the ratios
+as JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ _MINS: dict[str, dict[str, float]] = {}
 _BASELINES: dict[str, str] = {}
 _RATIOS: dict[str, dict[str, bench.Ratio]] = {}
 REPEATS, MIN_BLOCK_S = 21, 0.05
+CLOCK = os.environ.get("RNNSPEC_BENCH_CLOCK", "wall")
 
 
 def _under_xdist(config: pytest.Config) -> bool:
@@ -109,7 +113,7 @@ def run_ratio(benchmark, _bench_threads: None) -> Callable[[str, Sizes, torch.de
         timings = benchmark.pedantic(
             bench.measure,
             args=(group, sizes, device),
-            kwargs={"repeats": REPEATS, "min_block_s": MIN_BLOCK_S},
+            kwargs={"repeats": REPEATS, "min_block_s": MIN_BLOCK_S, "clock": CLOCK},
             rounds=1,
             iterations=1,
         )
@@ -129,7 +133,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not (_MEDIANS or _RATIOS):
         return
     write = terminalreporter.write_line
-    terminalreporter.section("rnnspec speed ratios, interleaved: median of per-repeat ratios")
+    terminalreporter.section(
+        f"rnnspec speed ratios, interleaved, {CLOCK} clock: median of per-repeat ratios"
+    )
     write(bench.describe_device(torch.device("cpu")))
     if torch.cuda.is_available():
         write(bench.describe_device(torch.device("cuda")))

@@ -29,8 +29,10 @@ def test_premul_loops_compute_nn_rnn(scripted):
     torch.testing.assert_close(bench.PremulRNN(model, scripted=scripted)(x), model(x))
 
 
-def test_measure_interleaves_and_reports_ratios():
-    timings = bench.measure(bench.GROUPS["bidirectional-forward"], TINY, repeats=3, min_block_s=0)
+@pytest.mark.parametrize("clock", sorted(bench.CLOCKS))
+def test_measure_interleaves_and_reports_ratios(clock):
+    group = bench.GROUPS["bidirectional-forward"]
+    timings = bench.measure(group, TINY, repeats=3, min_block_s=0, clock=clock)
     assert {name: len(s) for name, s in timings.seconds.items()} == {
         "bidirectional": 3,
         "unidirectional": 3,
@@ -41,6 +43,8 @@ def test_measure_interleaves_and_reports_ratios():
     assert "torch " + torch.__version__ in timings.device
 
 
-def test_measure_rejects_no_repeats():
+def test_measure_rejects_bad_settings():
     with pytest.raises(ValueError, match="repeats"):
         bench.measure(bench.GROUPS["bidirectional-forward"], TINY, repeats=0)
+    with pytest.raises(ValueError, match="clock"):
+        bench.measure(bench.GROUPS["bidirectional-forward"], TINY, clock="sundial")
