@@ -11,6 +11,7 @@ import torch
 
 from rnnspec.scope import Scope
 from rnnspec.text import table
+from rnnspec.tolerance import GROWTH_STEPS, tolerance
 
 __all__ = ["LawResult", "Report"]
 
@@ -72,6 +73,15 @@ class Report:
             "ok": self.ok,
             "counts": self.counts(),
             "scope": self.scope.to_json(),
+            "tolerances": {
+                str(dtype).removeprefix("torch."): {
+                    "rtol": tol.rtol,
+                    "atol": tol.atol,
+                    "grows": f"x (1 + steps / {GROWTH_STEPS})",
+                }
+                for dtype in self.scope.dtypes
+                for tol in [tolerance(dtype, 0, self.scope.tolerances)]
+            },
             "results": [asdict(r) for r in self.results],
         }
 
