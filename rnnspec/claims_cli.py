@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rnnspec.options import positive_int
+
 if TYPE_CHECKING:
     from rnnspec.claims import ClaimResult
 
@@ -20,16 +22,6 @@ __all__ = ["add_parser", "markdown_ledger", "text_ledger"]
 
 _SIZE_DEFAULTS = {"batch_size": 32, "seq_len": 10, "input_size": 50, "hidden_size": 128}
 """The seed's sizes (rnnspec.methods.SEED_SIZES), spelled out so --help needs no torch."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="fewer repeats and sizes: faster, noisier")
     p.add_argument("--plot", metavar="DIR", help="write PNG figures to DIR (needs rnnspec[plot])")
     p.add_argument("--device", default="cpu", help="where speed is measured: cpu or cuda[:N]")
-    p.add_argument("--threads", type=_positive_int, help="torch intra-op threads while measuring")
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="torch intra-op threads while measuring (default 1: tiny RNN matmuls gain little "
+        "from more, and several threads on a busy machine distort the timings)",
+    )
     p.add_argument(
         "--clock",
         choices=("wall", "cpu"),
@@ -58,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     for field, default in _SIZE_DEFAULTS.items():
         p.add_argument(
             "--" + field.replace("_", "-"),
-            type=_positive_int,
+            type=positive_int,
             default=default,
             help=f"size for the speed claims (default {default}, the seed's)",
         )
@@ -174,7 +172,8 @@ def markdown_ledger(results: Sequence[ClaimResult], meta: dict[str, object]) -> 
     from rnnspec.text import markdown_table
 
     rows = [
-        [f"`{r.claim.id}`", r.claim.quote, r.outcome.measured, f"**{r.verdict}**"] for r in results
+        [f"`{_name(r)}`", _quoted(r.claim.quote), r.outcome.measured, f"**{r.verdict}**"]
+        for r in results
     ]
     lines = [
         _header(meta),

@@ -76,6 +76,7 @@ def manual_speed(low: float, high: float | None) -> Callable[[Context], Outcome]
                 "train": train.as_dict(),
                 "sizes": vars(t.sizes),
                 "device": t.device,
+                "clock": t.clock,
                 "sweep": [{**s.as_dict(), "ratios": _ratios(s, "nn.RNN")} for s in sweep],
             },
         )

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnnspec import check_cli
+from rnnspec import check_cli, claims_cli
 from rnnspec.options import positive_int
 
 __all__ = ["main"]
@@ -86,6 +86,7 @@ def build_parser() -> _Parser:
     sub.required = True
     _add_methods(sub)
     check_cli.add_parsers(sub)
+    claims_cli.add_parser(sub)
     return parser
 
 

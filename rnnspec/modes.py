@@ -16,6 +16,7 @@ Dynamo's own cache, which reuses a graph across modules of one configuration.
 from __future__ import annotations
 
 import copy
+import logging
 import shutil
 import warnings
 from collections.abc import Callable, Hashable, Iterator
@@ -42,36 +43,40 @@ _QUIET: tuple[tuple[type[Warning], str], ...] = (
     (DeprecationWarning, r"torch\.ao\.quantization is deprecated"),  # quantize_dynamic
     (UserWarning, r"torch\.quantize_per_tensor, torch\.quantize_per_channel"),  # its kernels
     (UserWarning, r"TF32 acceleration on top of oneDNN"),  # each mkldnn.flags() call
+    (UserWarning, r"dropout option adds dropout after all but last"),  # quantized, 1 layer
 )
 """The warnings torch emits on these paths, silenced where a wrapper runs them."""
 
 
+_LOGGERS = ("torch._subclasses.fake_tensor", "torch.fx.experimental.symbolic_shapes")
+"""Loggers that print a traceback for each input a compiler refuses (a law's bad input)."""
+
+
 @contextmanager
 def quiet() -> Iterator[None]:
-    """Silence exactly the warnings of ``_QUIET``, nothing else."""
+    """Silence exactly the warnings of ``_QUIET``, and ``_LOGGERS`` below CRITICAL."""
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
+    levels = [logger.level for logger in loggers]
     with warnings.catch_warnings():
         for category, message in _QUIET:
             warnings.filterwarnings("ignore", message, category)
-        yield
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
 
 
-def _signature(value: Any) -> Hashable:
-    """What an export is specialised on: structure, shapes, dtypes, devices."""
+def _signature(value: Any, sizes: bool = True) -> Hashable:
+    """What an artifact is specialised on: structure, dtypes, devices (and ``sizes``)."""
     if isinstance(value, PackedSequence):
-        return ("packed", _signature(value.data), tuple(value.batch_sizes.tolist()))
+        return ("packed", _signature(value.data, sizes), tuple(value.batch_sizes.tolist()))
     if isinstance(value, Tensor):
-        return (tuple(value.shape), value.dtype, value.device.type)
+        return (tuple(value.shape) if sizes else value.dim(), value.dtype, value.device.type)
     if isinstance(value, tuple | list):
-        return tuple(_signature(v) for v in value)
-    return None if value is None else type(value).__name__
-
-
-def _structure(value: Any) -> Hashable:
-    """``_signature`` without sizes: a trace is reused across batch and time sizes."""
-    if isinstance(value, Tensor):
-        return (value.dim(), value.dtype, value.device.type)
-    if isinstance(value, tuple | list):
-        return tuple(_structure(v) for v in value)
+        return tuple(_signature(v, sizes) for v in value)
     return None if value is None else type(value).__name__
 
 
@@ -170,12 +175,23 @@ class _ScriptRNN(nn.Module):
         return self.rnn(x, hx)
 
 
+_SCRIPTED: dict[Hashable, Any] = {}
+"""Scripted holders by configuration: scripting takes ~0.1 s, a deep copy ~0.3 ms."""
+
+
 def _script(reference: nn.Module, args: tuple[Any, ...]) -> Any:
-    holder = _ScriptLSTM if isinstance(reference, nn.LSTM) else _ScriptRNN
-    scripted = torch.jit.script(holder(reference))
-    return _Bound(
-        scripted.rnn, scripted.packed if isinstance(args[0], PackedSequence) else scripted
-    )
+    weight = next(reference.parameters())
+    config = (repr(reference), reference.training, weight.dtype, weight.device.type)
+    if config not in _SCRIPTED:
+        holder = _ScriptLSTM if isinstance(reference, nn.LSTM) else _ScriptRNN
+        _SCRIPTED[config] = torch.jit.script(holder(copy.deepcopy(reference)))
+    scripted = copy.deepcopy(_SCRIPTED[config])
+    with torch.no_grad():  # the same compiled code, with this reference's weights
+        for mine, theirs in zip(scripted.rnn.parameters(), reference.parameters(), strict=True):
+            mine.detach_().requires_grad_(theirs.requires_grad)  # a copy is a clone: no leaf
+            mine.copy_(theirs)
+    call = scripted.packed if isinstance(args[0], PackedSequence) else scripted
+    return _Bound(scripted.rnn, call)
 
 
 def jit_script(reference: nn.Module) -> nn.Module:
@@ -185,7 +201,11 @@ def jit_script(reference: nn.Module) -> nn.Module:
 
 def jit_trace(reference: nn.Module) -> nn.Module:
     """``torch.jit.trace``, once per call structure, reused across batch and time sizes."""
-    return ModeCandidate(reference, lambda ref, args: torch.jit.trace(ref, args), key=_structure)
+    return ModeCandidate(
+        reference,
+        lambda ref, args: torch.jit.trace(ref, args),
+        key=lambda args: _signature(args, sizes=False),
+    )
 
 
 def _dynamo_config() -> AbstractContextManager[Any]:
@@ -201,7 +221,8 @@ def _dynamo_config() -> AbstractContextManager[Any]:
 
 def _compiled(reference: nn.Module, backend: str) -> nn.Module:
     compiled = torch.compile(reference, backend=backend, fullgraph=True)
-    return ModeCandidate(reference, lambda ref, args: compiled, context=_dynamo_config)
+    bound = _Bound(reference, compiled)  # its own parameters are named _orig_mod.*
+    return ModeCandidate(reference, lambda ref, args: bound, context=_dynamo_config)
 
 
 def compile_eager(reference: nn.Module) -> nn.Module:
@@ -294,8 +315,8 @@ class Mode:
     """One execution mode: ``wrap(reference) -> candidate``, and what it supports.
 
     ``repro`` is plain torch: lines that set ``actual`` from ``module`` and ``args``
-    (``{state}`` is the type of ``hx`` for TorchScript).  ``max_examples`` and
-    ``laws`` are the matrix's default budget for it.
+    (``{state}`` stands for the type of ``hx``).  ``max_examples``, ``laws`` and
+    ``exclude`` are the matrix's default budget; ``setup`` runs before its first cell.
     """
 
     name: str
@@ -304,11 +325,13 @@ class Mode:
     scope: Scope
     repro: tuple[str, ...] = ("actual = module(*args)",)
     max_examples: int = 10
-    laws: tuple[str, ...] | None = None  # None: every law
+    laws: tuple[str, ...] | None = None  # None: every law of the kind...
+    exclude: tuple[str, ...] = ()  # ...but these
     deadline: float | None = 60.0
     unavailable_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why not
     requires: Callable[[], str | None] = _here  # why it cannot run on this machine
     notes: tuple[str, ...] = ()  # what is not checked, and why
+    setup: Callable[[], None] | None = None
     default: bool = True  # in the matrix when no modes are named
 
     @property
@@ -319,13 +342,18 @@ class Mode:
         """Why this mode cannot run here (for ``kind``), or None when it can."""
         return self.unavailable_kinds.get(kind or "") or self.requires()
 
+    def law_ids(self, kind: str) -> list[str]:
+        from rnnspec.laws import LAWS
+
+        chosen = self.laws or [i for i, law in LAWS.items() if kind in law.kinds]
+        return [i for i in chosen if i not in self.exclude]
+
 
 def _needs(device: str) -> Callable[[], str | None]:
     def check() -> str | None:
-        present = (
-            torch.cuda.is_available() if device == "cuda" else torch.backends.mps.is_available()
-        )
-        return None if present else f"no {device.upper()} device on this machine"
+        if device == "cuda":
+            return None if torch.cuda.is_available() else "no CUDA device on this machine"
+        return None if torch.backends.mps.is_available() else "no MPS device on this machine"
 
     return check
 
@@ -335,11 +363,20 @@ def _needs_cxx() -> str | None:
     return None if found else "inductor needs a C++ compiler on the CPU; none found"
 
 
-_F32, _F64 = torch.float32, torch.float64
-_DYNAMO = "torch._dynamo.config.allow_rnn = True"
+def _needs_onednn() -> str | None:
+    return None if torch.backends.mkldnn.is_available() else "this torch build has no oneDNN"
+
+
+_F32 = torch.float32
 CORE_LAWS = ("equivalence", "gradients", "hx-none-is-zeros", "unbatched", "streaming")
-"""The curated laws of the slow modes: the results, their gradients, hx, unbatched input."""
+"""The laws of the slow modes: results, gradients, initial states, unbatched input, chunks."""
+_DYNAMO = "torch._dynamo.config.allow_rnn = True"
 _UNROLLED = "at most 2 layers and 8 steps: the decomposition unrolls every step"
+_FULLGRAPH = (
+    "error contract: under fullgraph=True torch's input checks raise torch._dynamo's "
+    "Unsupported (a graph break), not torch's ValueError/RuntimeError",
+    "packed: PackedSequence's batch_sizes are data-dependent: Unsupported under fullgraph=True",
+)
 _SCRIPT = (
     "class Holder(torch.nn.Module):",
     "    def __init__(self, rnn):",
@@ -347,156 +384,96 @@ _SCRIPT = (
     "        self.rnn = rnn",
     "    def forward(self, x: torch.Tensor, hx: Optional[{state}] = None):",
     "        return self.rnn(x, hx)",
-    "actual = torch.jit.script(Holder(module))(*args)",
-)
-_QUANT = (
-    "holder = torch.nn.Module()",
-    "holder.rnn = module",
-    "quantized = torch.ao.quantization.quantize_dynamic(holder, {type(module)}, torch.qint8)",
-    "actual = quantized.rnn(*args)",
+    "    @torch.jit.export",
+    "    def packed(self, x: PackedSequence, hx: Optional[{state}] = None):",
+    "        return self.rnn(x, hx)",
+    "scripted = torch.jit.script(Holder(module))",
+    "actual = (scripted.packed if isinstance(args[0], PackedSequence) else scripted)(*args)",
 )
 
 
 def _device_mode(name: str, wrap: Callable[[nn.Module], Any], device: str, **kw: Any) -> Mode:
     lines = (
         f"moved = copy.deepcopy(module).to({device!r})",
-        f"actual = moved(*[a if a is None else (tuple(h.to({device!r}) for h in a) "
-        f"if isinstance(a, tuple) else a.to({device!r})) for a in args])",
+        f"to = lambda a: tuple(map(to, a)) if isinstance(a, tuple) else a.to({device!r})",
+        "actual = moved(*map(to, args))",
     )
     return Mode(
-        name,
-        (wrap.__doc__ or "").strip(),
-        wrap,
-        Scope(meta=False, **kw),
-        lines,
-        requires=_needs(device),
-        notes=("meta: the copy on the device cannot hold meta",),
-    )
+        name, (wrap.__doc__ or "").strip(), wrap, Scope(meta=False, **kw), lines,
+        requires=_needs(device), notes=("meta: a copy on the device cannot hold meta",),
+    )  # fmt: skip
 
 
-MODES: dict[str, Mode] = {
-    m.name: m
-    for m in (
-        Mode("eager", "nn.RNN/LSTM/GRU as they are: the baseline", eager, Scope(errors=True)),
-        Mode(
-            "onednn-off",
-            "CPU with oneDNN disabled: torch.backends.mkldnn.flags(enabled=False)",
-            onednn_off,
-            Scope(dtypes=(_F32,), errors=True),
-            ("with torch.backends.mkldnn.flags(enabled=False):", "    actual = module(*args)"),
-            requires=lambda: None if torch.backends.mkldnn.is_available() else "no oneDNN here",
-            notes=("float32 only: oneDNN runs float32 (and bfloat16) RNNs, never float64",),
-        ),
-        Mode(
-            "jit-script",
-            "torch.jit.script of a module holding the RNN",
-            jit_script,
-            Scope(errors=True),
-            _SCRIPT,
-            notes=(
-                "scripted alone, nn.RNN/LSTM/GRU have no forward (only forward__0/1): "
-                "the RNN is scripted inside a holder module, as it is used",
-            ),
-        ),
-        Mode(
-            "jit-trace",
-            "torch.jit.trace once per call structure, reused across sizes",
-            jit_trace,
-            Scope(packed=False, errors=True),
-            ("actual = torch.jit.trace(module, args)(*args)",),
-            notes=("packed: a PackedSequence cannot be traced (its None fields)",),
-        ),
-        Mode(
-            "compile-eager",
-            'torch.compile(backend="eager", fullgraph=True), allow_rnn',
-            compile_eager,
-            Scope(errors=True),
-            (_DYNAMO, 'actual = torch.compile(module, backend="eager", fullgraph=True)(*args)'),
-            max_examples=5,
-            deadline=120.0,
-        ),
-        Mode(
-            "compile-aot_eager",
-            'torch.compile(backend="aot_eager", fullgraph=True), allow_rnn',
-            compile_aot_eager,
-            Scope(dtypes=(_F32, _F64), max_layers=2, max_len=8),
-            (_DYNAMO, 'actual = torch.compile(module, backend="aot_eager", fullgraph=True)(*args)'),
-            max_examples=3,
-            laws=CORE_LAWS,
-            deadline=300.0,
-            notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED),
-        ),
-        Mode(
-            "compile-inductor",
-            "torch.compile(fullgraph=True), allow_rnn: inductor (opt-in)",
-            compile_inductor,
-            Scope(max_layers=2, max_len=8),
-            (_DYNAMO, "actual = torch.compile(module, fullgraph=True)(*args)"),
-            max_examples=2,
-            laws=("equivalence",),
-            deadline=600.0,
-            requires=_needs_cxx,
-            default=False,
-            notes=("equivalence only, 2 examples", _UNROLLED),
-        ),
-        Mode(
-            "export",
-            "torch.export.export per call signature, then .module()",
-            export,
-            Scope(packed=False, errors=True),
-            ("actual = torch.export.export(module, args).module()(*args)",),
-            max_examples=5,
-            deadline=120.0,
-            notes=("packed: export cannot guard on a PackedSequence's batch_sizes",),
-        ),
-        Mode(
-            "export-decomposed",
-            "torch.export, run_decompositions() to core ATen",
-            export_decomposed,
-            Scope(packed=False, max_layers=2, max_len=8),
-            (
-                "program = torch.export.export(module, args).run_decompositions()",
-                "actual = program.module()(*args)",
-            ),
-            max_examples=3,
-            laws=CORE_LAWS,
-            deadline=300.0,
-            notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED, "packed: as export"),
-        ),
-        Mode(
-            "quantized-dynamic",
-            "quantize_dynamic(qint8): torch.ao.nn.quantized.dynamic",
-            quantized_dynamic,
-            Scope(
-                dtypes=(_F32,),
-                bias=(True,),
-                proj_size=False,
-                unbatched=False,
-                gradients=False,
-                dropout=False,
-                meta=False,
-                tolerances={_F32: Tolerance(5e-2, 5e-2)},
-            ),
-            _QUANT,
-            unavailable_kinds={
-                "rnn": "torch.ao.nn.quantized.dynamic has no RNN (only LSTM, GRU and the cells)"
-            },
-            notes=(
-                "an approximation, judged with its own tolerance",
+MODES: dict[str, Mode] = {m.name: m for m in (
+    Mode("eager", "nn.RNN / nn.LSTM / nn.GRU as they are: the baseline", eager,
+         Scope(errors=True)),
+    Mode("onednn-off", "CPU, oneDNN disabled: torch.backends.mkldnn.flags(enabled=False)",
+         onednn_off, Scope(dtypes=(_F32,), errors=True),
+         ("with torch.backends.mkldnn.flags(enabled=False):", "    actual = module(*args)"),
+         requires=_needs_onednn,
+         notes=("float32 only: oneDNN runs float32 (and bfloat16) RNNs, never float64",)),
+    Mode("jit-script", "torch.jit.script of a module holding the RNN", jit_script,
+         Scope(errors=True), _SCRIPT,
+         notes=("scripted alone, nn.RNN/LSTM/GRU have no forward (only forward__0/__1): "
+                "the RNN is scripted inside a holder module, as it is used",)),
+    Mode("jit-trace", "torch.jit.trace, once per call structure, reused across sizes",
+         jit_trace, Scope(packed=False, errors=True),
+         ("actual = torch.jit.trace(module, args)(*args)",),
+         notes=("packed: a PackedSequence cannot be traced (its None fields)",)),
+    Mode("compile-eager", 'torch.compile(backend="eager", fullgraph=True), allow_rnn',
+         compile_eager, Scope(packed=False),
+         (_DYNAMO, 'actual = torch.compile(module, backend="eager", fullgraph=True)(*args)'),
+         max_examples=3, deadline=120.0, setup=torch._dynamo.reset, notes=_FULLGRAPH),
+    Mode("compile-aot_eager", 'torch.compile(backend="aot_eager", fullgraph=True), '
+         "allow_rnn, float32", compile_aot_eager,
+         Scope(dtypes=(_F32,), packed=False, max_layers=2, max_len=8),
+         (_DYNAMO, 'actual = torch.compile(module, backend="aot_eager", fullgraph=True)(*args)'),
+         max_examples=3, laws=CORE_LAWS, deadline=300.0, setup=torch._dynamo.reset,
+         notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED,
+                "float32, the dtype compiled models run in (and oneDNN's LSTM path)")),
+    Mode("compile-inductor", "torch.compile(fullgraph=True), allow_rnn: inductor (opt-in)",
+         compile_inductor, Scope(packed=False, max_layers=2, max_len=8),
+         (_DYNAMO, "actual = torch.compile(module, fullgraph=True)(*args)"),
+         max_examples=2, laws=("equivalence",), deadline=600.0, requires=_needs_cxx,
+         setup=torch._dynamo.reset, default=False,
+         notes=("equivalence only: ~20 s a compile here", _UNROLLED)),
+    Mode("export", "torch.export.export per call signature, then .module()", export,
+         Scope(packed=False, errors=True),
+         ("actual = torch.export.export(module, args).module()(*args)",),
+         max_examples=3, deadline=120.0,
+         notes=("packed: export cannot guard on a PackedSequence's batch_sizes",)),
+    Mode("export-decomposed", "torch.export, run_decompositions() to core ATen, float64",
+         export_decomposed, Scope(dtypes=(torch.float64,), packed=False, max_layers=2,
+                                  max_len=8),
+         ("program = torch.export.export(module, args).run_decompositions()",
+          "actual = program.module()(*args)"),
+         max_examples=3, laws=CORE_LAWS, deadline=300.0,
+         notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED, "packed: as export")),
+    Mode("quantized-dynamic", "quantize_dynamic, qint8 weights (torch.ao.nn.quantized.dynamic)",
+         quantized_dynamic,
+         Scope(dtypes=(_F32,), bias=(True,), proj_size=False, unbatched=False,
+               gradients=False, dropout=False, meta=False,
+               tolerances={_F32: Tolerance(5e-2, 5e-2)}),
+         ("holder = torch.nn.Module()", "holder.rnn = module",
+          "quantized = torch.ao.quantization.quantize_dynamic(holder, {type(module)}, "
+          "torch.qint8)", "actual = quantized.rnn(*args)"),
+         exclude=("bidirectional-not-causal",),
+         unavailable_kinds={"rnn": "torch.ao.nn.quantized.dynamic has no RNN (tanh/relu)"},
+         notes=("an approximation: rtol = atol = 5e-2 (x (1 + T/16)); the worst of 400 "
+                "random examples here needed 1.6e-2",
+                "bidirectional-not-causal: its floor is the tolerance, too coarse here",
                 "float32, inference only: no gradients, no training-mode dropout, no meta",
                 "bias=False: refused (AssertionError: mod.bias must be True)",
                 "unbatched input: RuntimeError: input must have 3 dimensions, got 2",
-                "proj_size: converts, then forward raises RuntimeError (packB rows)",
-            ),
-        ),
-        _device_mode("cuda", cuda, "cuda", errors=True),
-        _device_mode("cuda-no-cudnn", cuda_no_cudnn, "cuda", errors=True),
-        _device_mode("mps", mps, "mps", dtypes=(_F32,)),
-    )
-}
+                "proj_size: converts, then forward raises RuntimeError (packB rows)")),
+    _device_mode("cuda", cuda, "cuda", errors=True),
+    _device_mode("cuda-no-cudnn", cuda_no_cudnn, "cuda", errors=True),
+    _device_mode("mps", mps, "mps", dtypes=(_F32,)),
+)}  # fmt: skip
 """Every mode, by name, in the matrix's row order."""
 
 DEFAULT_MODES = tuple(name for name, mode in MODES.items() if mode.default)
+"""The matrix's rows when no modes are named: all but the opt-in ones."""
 
 
 def get_mode(name: str) -> Mode:

@@ -42,8 +42,10 @@ def _point_label(sizes: Mapping[str, int], base: Mapping[str, int]) -> str:
     return "\n".join(f"{names[k]}={sizes[k]}" for k in changed)
 
 
-def _stamp(ax: Any, text: str) -> None:
-    """Say in small print where the numbers were measured."""
+def _stamp(ax: Any, data: Mapping[str, Any]) -> None:
+    """Say in small print where and by which clock the numbers were measured."""
+    clock = data.get("clock") or data["sweep"][0].get("clock", "wall")
+    text = f"{data['device']}; {clock} clock"
     ax.text(0.01, 0.99, text, transform=ax.transAxes, fontsize=6, alpha=0.7, va="top")
 
 
@@ -79,7 +81,7 @@ def _time_vs_length(figure_cls: Any, data: Mapping[str, Any], path: Path) -> Pat
     ax.legend(loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
     _plain_ticks(ax)
-    _stamp(ax, data["device"])
+    _stamp(ax, data)
     fig.savefig(path, dpi=120)
     return path
 
@@ -104,7 +106,7 @@ def _ratio_vs_size(figure_cls: Any, data: Mapping[str, Any], path: Path) -> Path
     ax.set_title("Hand-written loops vs nn.RNN, forward")
     ax.legend(fontsize=8)
     _plain_ticks(ax)
-    _stamp(ax, data["device"])
+    _stamp(ax, data)
     fig.savefig(path, dpi=120)
     return path
 

@@ -1,0 +1,513 @@
+"""The execution-mode matrix: every mode of ``rnnspec.modes`` x rnn, lstm, gru, via check.
+
+``run_matrix()`` runs :func:`rnnspec.check` for each available mode and kind, within
+the mode's scope and budget, and collects one :class:`Cell` per pair: "passed",
+"failed: <law ids>", "unavailable: <why>" or "skipped: <why>".  Each failure keeps
+the shrunk example and a self-contained repro script in plain torch
+(:func:`repro_script`), to attach to a bug report upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from string import Template
+from typing import Any
+
+import torch
+
+from rnnspec.config import Example, RNNConfig
+from rnnspec.modes import DEFAULT_MODES, MODES, Mode, get_mode
+from rnnspec.report import LawResult, Report
+from rnnspec.text import markdown_table, table
+from rnnspec.tolerance import tolerance
+
+__all__ = ["Cell", "Failure", "Matrix", "cli", "example_of", "repro_script", "run_matrix"]
+
+KINDS = ("rnn", "lstm", "gru")
+Progress = Callable[[str, str, str | None, LawResult | None], None]
+"""``progress(mode, kind, law_id, result)``: law_id None when a cell starts."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed law of one cell: rnnspec's message, the shrunk example, a plain-torch repro."""
+
+    law: str
+    message: str
+    example: Example | None
+    repro: str | None
+    blob: str | None = None
+
+    @property
+    def headline(self) -> str:
+        first = self.message.splitlines()[0] if self.message else ""
+        return first.split("): ", 1)[-1]
+
+
+@dataclass
+class Cell:
+    mode: str
+    kind: str
+    status: str  # passed, failed, unavailable, skipped
+    reason: str = ""  # why unavailable or skipped
+    seconds: float = 0.0
+    report: Report | None = None
+    failures: list[Failure] = field(default_factory=list)
+
+    def text(self) -> str:
+        if self.status == "failed":
+            return "failed: " + ", ".join(f.law for f in self.failures)
+        return f"{self.status}: {self.reason}" if self.reason else self.status
+
+
+@dataclass
+class Matrix:
+    """What ``run_matrix`` found: one :class:`Cell` per (mode, kind)."""
+
+    modes: list[Mode]
+    kinds: tuple[str, ...]
+    seed: int
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    seconds: float = 0.0
+    budgets: dict[str, int] = field(default_factory=dict)  # mode -> max_examples used
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "failed" for c in self.cells.values())
+
+    @property
+    def failed(self) -> list[Cell]:
+        return [c for c in self.cells.values() if c.status == "failed"]
+
+    def _rows(self) -> list[list[str]]:
+        rows = []
+        for mode in self.modes:
+            cells = [self.cells[mode.name, k] for k in self.kinds]
+            took = sum(c.seconds for c in cells)
+            rows.append([mode.name, *(c.text() for c in cells), f"{took:.0f}s"])
+        return rows
+
+    def _budget(self, mode: Mode) -> str:
+        laws = ", ".join(mode.laws) if mode.laws else "every law"
+        if mode.exclude:
+            laws += " but " + ", ".join(mode.exclude)
+        return f"{self.budgets.get(mode.name, mode.max_examples)} examples a law; {laws}"
+
+    def table(self) -> str:
+        """The matrix as text, then each mode's budget and notes, then every failure."""
+        lines = [table(["mode", *self.kinds, "time"], self._rows()), ""]
+        lines.append(f"{_environment()['summary']}; seed {self.seed}; {self.seconds:.0f}s")
+        for mode in self.modes:
+            lines.append(f"  {mode.name}: {mode.summary}; {self._budget(mode)}")
+            lines.extend(f"    not checked: {note}" for note in mode.notes)
+        for cell in self.failed:
+            for f in cell.failures:
+                lines += ["", f"== {cell.mode} / {cell.kind}: {f.law}", f.message]
+                if f.repro:
+                    lines += ["-- repro (plain torch):", f.repro]
+        return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """The matrix as Markdown: the table, budgets and notes, each failure with its repro."""
+        lines = [markdown_table(["mode", *self.kinds, "time"], self._rows()), ""]
+        lines.append(
+            f"Measured on {_environment()['summary']}, seed {self.seed}, "
+            f"{self.seconds:.0f} s in all."
+        )
+        lines.append("")
+        for mode in self.modes:
+            notes = "; ".join(mode.notes)
+            lines.append(
+                f"- **{mode.name}**: {mode.summary}. {self._budget(mode)}."
+                + (f" Not checked: {notes}." if notes else "")
+            )
+        for cell in self.failed:
+            for f in cell.failures:
+                lines += ["", f"### {cell.mode} / {cell.kind}: `{f.law}`", "", f.headline, ""]
+                if f.example is not None:
+                    lines += [f"Shrunk example: `{f.example!r}`", ""]
+                if f.repro:
+                    lines += ["```python", f.repro, "```"]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        from rnnspec import __version__
+
+        return {
+            "rnnspec": __version__,
+            **_environment(),
+            "seed": self.seed,
+            "seconds": round(self.seconds, 1),
+            "ok": self.ok,
+            "kinds": list(self.kinds),
+            "modes": [
+                {
+                    "name": m.name,
+                    "summary": m.summary,
+                    "max_examples": self.budgets.get(m.name, m.max_examples),
+                    "laws": list(m.laws) if m.laws else None,
+                    "exclude": list(m.exclude),
+                    "scope": m.scope.to_json(),
+                    "notes": list(m.notes),
+                }
+                for m in self.modes
+            ],
+            "cells": [
+                {
+                    "mode": c.mode,
+                    "kind": c.kind,
+                    "status": c.status,
+                    "text": c.text(),
+                    "seconds": round(c.seconds, 2),
+                    "counts": c.report.counts() if c.report else None,
+                    "failures": [
+                        {
+                            "law": f.law,
+                            "message": f.message,
+                            "example": repr(f.example) if f.example else None,
+                            "blob": f.blob,
+                            "repro": f.repro,
+                        }
+                        for f in c.failures
+                    ],
+                }
+                for c in self.cells.values()
+            ],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+
+def run_matrix(
+    modes: Iterable[str | Mode] | None = None,
+    kinds: Iterable[str] = KINDS,
+    max_examples: int | None = None,
+    seed: int = 0,
+    laws: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> Matrix:
+    """Run every available mode (default: ``DEFAULT_MODES``) for each kind through check.
+
+    ``max_examples`` and ``laws`` override every mode's own budget and law list.
+    """
+    from rnnspec.checker import check
+
+    chosen = [m if isinstance(m, Mode) else get_mode(m) for m in (modes or DEFAULT_MODES)]
+    kinds = tuple(kinds)
+    matrix = Matrix(chosen, kinds, seed)
+    start = time.perf_counter()
+    for mode in chosen:
+        budget = max_examples or mode.max_examples
+        matrix.budgets[mode.name] = budget
+        ready = False
+        for kind in kinds:
+            why = mode.available(kind)
+            if why:
+                matrix.cells[mode.name, kind] = Cell(mode.name, kind, "unavailable", why)
+                continue
+            if not ready and mode.setup is not None:
+                mode.setup()
+            ready = True
+            if progress:
+                progress(mode.name, kind, None, None)
+            ids = list(laws) if laws is not None else mode.law_ids(kind)
+            ids = [i for i in ids if i not in mode.exclude]
+
+            def relay(
+                law_id: str, result: LawResult | None, m: str = mode.name, k: str = kind
+            ) -> None:
+                if progress:
+                    progress(m, k, law_id, result)
+
+            t0 = time.perf_counter()
+            report = check(
+                mode.wrap,
+                kind,
+                scope=mode.scope,
+                max_examples=budget,
+                seed=seed,
+                laws=ids,
+                deadline=mode.deadline,
+                name=mode.name,
+                progress=relay,
+            )
+            matrix.cells[mode.name, kind] = _cell(mode, kind, report, time.perf_counter() - t0)
+    matrix.seconds = time.perf_counter() - start
+    return matrix
+
+
+def _cell(mode: Mode, kind: str, report: Report, seconds: float) -> Cell:
+    counts = report.counts()
+    if counts["failed"]:
+        failures = []
+        for r in report.failed:
+            example = example_of(r.message)
+            repro = repro_script(mode, example, r.law, r.message) if example else None
+            failures.append(Failure(r.law, r.message, example, repro, r.blob))
+        return Cell(mode.name, kind, "failed", "", seconds, report, failures)
+    if not counts["passed"]:
+        return Cell(mode.name, kind, "skipped", "every law out of scope", seconds, report)
+    return Cell(mode.name, kind, "passed", "", seconds, report)
+
+
+_EXAMPLE = re.compile(r"^\s*example: (Example\(.*\))$", re.MULTILINE)
+_LENGTHS = re.compile(r"^\s*lengths: (\[[\d, ]*\])$", re.MULTILINE)
+
+
+def example_of(message: str) -> Example | None:
+    """The shrunk example a failure message names (its ``example: Example(...)`` line)."""
+    found = _EXAMPLE.search(message)
+    if not found:
+        return None
+    names = {"Example": Example, "RNNConfig": RNNConfig, "__builtins__": {}}
+    try:
+        value = eval(found.group(1), names)  # noqa: S307 - a repr rnnspec wrote itself
+    except Exception:  # noqa: BLE001 - an unreadable line gives no repro, not a crash
+        return None
+    return value if isinstance(value, Example) else None
+
+
+_BAD_ARGS = {
+    "error-input-size": "args = (torch.cat([x, x[..., :1]], dim=-1),)  # one feature too many",
+    "error-input-rank": "args = (x.reshape(-1) if x.dim() == 2 else x.unsqueeze(0),)",
+    "error-dtype": "args = (x.to(torch.float32 if x.dtype == torch.float64 else torch.float64),)",
+    "error-empty-sequence": "args = (x.narrow($t, 0, 0),)  # a sequence of length 0",
+    "error-hx-shape": "args = (x, $bad_hx)  # the batch size off by one",
+}
+_GRAD_LAWS = ("gradients", "clip-grad-norm")
+_PACK = """lengths = $lengths
+packed = pack_padded_sequence(
+    x, torch.tensor(lengths), batch_first=$batch_first,
+    enforce_sorted=lengths == sorted(lengths, reverse=True),
+)
+args = (packed, *args[1:])"""
+_GRADS = """
+if same:  # gradients of one weighted sum, w.r.t. the inputs and the weights
+    leaves = [a.requires_grad_(True) for a in (x, *args[1:])]
+    leaves += list(module.parameters())
+    names = ["input", *["hx"] * (len(args) - 1), *(n for n, _ in module.named_parameters())]
+    weights = [torch.rand(e.shape, generator=torch.Generator().manual_seed(0),
+                          dtype=torch.float64).to(e.dtype) for e in flat(expected)]
+
+    def grads(run):
+        loss = sum((t * w).sum() for t, w in zip(flat(run()), weights))
+        return torch.autograd.grad(loss, leaves, allow_unused=True)
+
+    try:
+        got = grads($run)
+    except Exception as exc:
+        print("backward through $mode raised:", repr(exc))
+        got, same = [], False
+    pairs = [(f"grad {n}", g, w) for n, g, w in zip(names, got, grads(eager))
+             if g is not None and w is not None]
+    same = compare(pairs) and same
+"""
+_SCRIPT = '''"""torch $torch: nn.$cls in eager mode vs $mode ($summary).
+rnnspec's law '$law' failed; the shrunk example: $example
+"""
+import copy, math, sys
+from typing import Optional, Tuple
+import torch
+from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+module = torch.nn.$cls($kwargs)
+generator = torch.Generator().manual_seed($seed)
+bound = 1.0 / math.sqrt($hidden)
+with torch.no_grad():  # weights U(-1/sqrt(H), 1/sqrt(H)) from the seed
+    for p in module.parameters():
+        weight = torch.empty(p.shape, dtype=torch.float64)
+        p.copy_(weight.uniform_(-bound, bound, generator=generator))
+module = module.to($dtype).eval()
+generator = torch.Generator().manual_seed($seed1)
+x = torch.randn($shape, dtype=torch.float64, generator=generator).to($dtype)
+$inputs
+rtol, atol = $rtol, $atol  # rnnspec's tolerance for this dtype and length
+
+
+def eager():
+    return module(*args)
+
+
+def $run():
+$mode_lines
+    return actual
+
+
+def flat(result):
+    output, state = result
+    output = output[0] if isinstance(output, tuple) else output  # a PackedSequence's data
+    return [output, *(state if isinstance(state, tuple) else (state,))]
+
+
+def compare(pairs):
+    same = True
+    for name, a, e in pairs:
+        a, e = a.detach().double().cpu(), e.detach().double().cpu()
+        if a.shape != e.shape:
+            print(f"{name}: shape {list(a.shape)}, eager {list(e.shape)}")
+            same = False
+            continue
+        diff = (a - e).abs()
+        ok = bool((diff <= atol + rtol * e.abs()).all())
+        print(f"{name}: max |difference| {diff.max().item():.3g}", "" if ok else "(too large)")
+        same = same and ok
+    return same
+
+
+with torch.no_grad():
+    try:
+        expected = eager()
+    except Exception as exc:
+        expected = exc
+    try:
+        actual = $run()
+    except Exception as exc:
+        actual = exc
+if isinstance(expected, Exception) or isinstance(actual, Exception):
+    print("eager raised:", repr(expected) if isinstance(expected, Exception) else "nothing")
+    print("$mode raised:", repr(actual) if isinstance(actual, Exception) else "nothing")
+    same = type(expected) is type(actual)
+else:
+    same = type(actual[0]) is type(expected[0])
+    if not same:
+        name = lambda value: f"{type(value).__module__}.{type(value).__qualname__}"  # noqa: E731
+        print(f"output is a {name(actual[0])}; eager gives a {name(expected[0])}")
+    same = compare(zip(("output", "h_n", "c_n"), flat(actual), flat(expected))) and same
+$grads
+print("$mode agrees with eager" if same else "$mode DISAGREES with eager")
+sys.exit(0 if same else 1)
+'''
+
+
+def repro_script(mode: Mode, example: Example, law: str = "equivalence", message: str = "") -> str:
+    """A self-contained script, plain torch only: ``example`` through eager and ``mode``.
+
+    The module and inputs are built as ``RNNConfig.build`` and ``Example.inputs`` do
+    (bad inputs for the error laws, the packed batch for ``packed``); the script prints
+    each result's max |difference|, or what each side raised, and exits 1 when they
+    disagree beyond the mode's tolerance.
+    """
+    c, dtype = example.config, f"torch.{example.dtype}"
+    batch = () if example.batch_size is None else (example.batch_size,)
+    lead = (c.num_layers * c.directions, *batch)
+    inputs = [
+        f"h{i} = (0.5 * torch.randn({(*lead, size)}, dtype=torch.float64, "
+        f"generator=generator)).to({dtype})"
+        for i, size in enumerate(c.state_sizes)
+    ]
+    inputs.append(f"args = (x, {'(h0, h1)' if c.kind == 'lstm' else 'h0'})")
+    if not example.with_hx:
+        inputs = ["args = (x,)"]
+    if law in _BAD_ARGS:
+        rows, wrong = lead[0], (example.batch_size or 1) + 1
+        zeros = [f"x.new_zeros({(rows, wrong, s)})" for s in c.state_sizes]
+        bad = f"({', '.join(zeros)})" if c.kind == "lstm" else zeros[0]
+        t = 1 if c.batch_first and batch else 0
+        inputs.append(Template(_BAD_ARGS[law]).substitute(t=t, bad_hx=bad))
+    lengths = _LENGTHS.search(message)
+    if law == "packed" and lengths:
+        pack = Template(_PACK).substitute(lengths=lengths.group(1), batch_first=c.batch_first)
+        inputs.append(pack)
+    tol = tolerance(example.torch_dtype, example.seq_len, mode.scope.tolerances)
+    state = "Tuple[Tensor, Tensor]" if c.kind == "lstm" else "Tensor"
+    run = re.sub(r"\W", "_", mode.name)
+    return Template(_SCRIPT).substitute(
+        torch=torch.__version__,
+        cls={"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[c.kind],
+        mode=mode.name,
+        summary=mode.summary,
+        law=law,
+        example=repr(example),
+        kwargs=", ".join(f"{k}={v!r}" for k, v in c.kwargs().items()),
+        seed=example.seed,
+        seed1=example.seed + 1,
+        hidden=c.hidden_size,
+        dtype=dtype,
+        shape=example.input_shape(),
+        inputs="\n".join(inputs),
+        rtol=f"{tol.rtol:.3g}",
+        atol=f"{tol.atol:.3g}",
+        run=run,
+        mode_lines="\n".join("    " + line.replace("{state}", state) for line in mode.repro),
+        grads=Template(_GRADS).substitute(run=run, mode=mode.name) if law in _GRAD_LAWS else "",
+    )
+
+
+def _environment() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            names = [ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    summary = f"torch {torch.__version__}, {cpu}, {torch.get_num_threads()} threads"
+    return {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "threads": torch.get_num_threads(),
+        "onednn": torch.backends.mkldnn.is_available(),
+        "gpu": gpu,
+        "summary": summary + (f", {gpu}" if gpu else ""),
+    }
+
+
+def cli(args: Any) -> int:
+    """``rnnspec check --modes [NAMES]``: run the matrix, print it; exit 1 if a cell failed."""
+    from rnnspec.options import UsageError, parse_laws
+
+    try:
+        if args.target:
+            raise UsageError("--modes checks torch itself: give no MODULE:FACTORY")
+        names = None if args.modes in ("", "default") else parse_laws(args.modes)
+        if names == ["all"]:
+            names = list(MODES)
+        for name in names or ():
+            get_mode(name)  # an unknown name is a usage error
+        matrix_args = {"laws": parse_laws(args.laws)} if args.laws else {}
+        kinds = (args.kind,) if args.kind else KINDS
+        seed = 0 if args.seed is None else args.seed
+        matrix = run_matrix(
+            names,
+            kinds,
+            args.max_examples,
+            seed,
+            progress=None if args.quiet else _printer(),
+            **matrix_args,
+        )
+    except ValueError as exc:
+        print(f"rnnspec check: error: {exc}", file=sys.stderr)
+        return 2
+    print(matrix.table())
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            handle.write(matrix.dumps())
+    verdict = (
+        "no mode disagrees with eager"
+        if matrix.ok
+        else (f"{len(matrix.failed)} of {len(matrix.cells)} cells failed")
+    )
+    print(f"\nrnnspec check --modes: {verdict} ({matrix.seconds:.0f}s)")
+    return 0 if matrix.ok else 1
+
+
+def _printer() -> Progress:
+    def show(mode: str, kind: str, law_id: str | None, result: LawResult | None) -> None:
+        if law_id is None:
+            print(f"checking {mode} / {kind}", file=sys.stderr, flush=True)
+        elif result is None:
+            print(f"  {law_id} ...", end="", file=sys.stderr, flush=True)
+        else:
+            print(f" {result.status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
+
+    return show
