@@ -25,6 +25,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_options(p.add_argument)
     p.add_argument("--json", metavar="PATH", help="also write the report(s) as JSON to PATH")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.add_argument(
+        "--modes",
+        nargs="?",
+        const="default",
+        metavar="NAME,NAME",
+        help="check torch against itself: every execution mode (jit, compile, export, "
+        "quantized, oneDNN off, devices) x rnn/lstm/gru, as a matrix (default: the default "
+        "modes; 'all' adds the opt-in ones); see rnnspec.modes",
+    )
     p.set_defaults(handler=_run_check)
 
     laws = sub.add_parser("laws", help="print the table of laws (id, sentence, kinds)")
@@ -45,6 +54,10 @@ def _progress(quiet: bool) -> Any:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    if args.modes is not None:
+        from rnnspec.matrix import cli
+
+        return cli(args)
     try:
         reports = _target_reports(args) if args.target else _default_reports(args)
     except UsageError as exc:

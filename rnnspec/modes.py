@@ -368,8 +368,15 @@ def _needs_onednn() -> str | None:
 
 
 _F32 = torch.float32
-CORE_LAWS = ("equivalence", "gradients", "hx-none-is-zeros", "unbatched", "streaming")
-"""The laws of the slow modes: results, gradients, initial states, unbatched input, chunks."""
+CORE_LAWS = (
+    "equivalence",
+    "gradients",
+    "clip-grad-norm",
+    "hx-none-is-zeros",
+    "unbatched",
+    "streaming",
+)
+"""The laws of the slow modes: results, gradients (and a training step), hx, unbatched, chunks."""
 _DYNAMO = "torch._dynamo.config.allow_rnn = True"
 _UNROLLED = "at most 2 layers and 8 steps: the decomposition unrolls every step"
 _FULLGRAPH = (
