@@ -30,8 +30,10 @@ class _Worker:
 
     def _loop(self) -> None:
         while True:
-            fn, args, grad_enabled, box, done = self.tasks.get()
+            fn, args, grad_enabled, threads, box, done = self.tasks.get()
             try:
+                if torch.get_num_threads() != threads:  # OpenMP's setting is per thread
+                    torch.set_num_threads(threads)
                 with torch.set_grad_enabled(grad_enabled):  # grad mode is per thread
                     box["result"] = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
@@ -52,7 +54,7 @@ def call_with_deadline(fn: Callable[..., Any], args: tuple[Any, ...], seconds: f
         worker = _worker
     box: dict[str, Any] = {}
     done = threading.Event()
-    worker.tasks.put((fn, args, torch.is_grad_enabled(), box, done))
+    worker.tasks.put((fn, args, torch.is_grad_enabled(), torch.get_num_threads(), box, done))
     if not done.wait(seconds):
         with _lock:
             if _worker is worker:

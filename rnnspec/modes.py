@@ -181,7 +181,9 @@ _SCRIPTED: dict[Hashable, Any] = {}
 
 def _script(reference: nn.Module, args: tuple[Any, ...]) -> Any:
     weight = next(reference.parameters())
-    config = (repr(reference), reference.training, weight.dtype, weight.device.type)
+    names = ("mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first")
+    names += ("dropout", "bidirectional", "proj_size", "training")
+    config = (*(getattr(reference, n) for n in names), weight.dtype, weight.device.type)
     if config not in _SCRIPTED:
         holder = _ScriptLSTM if isinstance(reference, nn.LSTM) else _ScriptRNN
         _SCRIPTED[config] = torch.jit.script(holder(copy.deepcopy(reference)))

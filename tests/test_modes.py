@@ -1,0 +1,241 @@
+"""rnnspec.modes and rnnspec.matrix: torch's execution modes checked against eager mode.
+
+The default run stays fast: each cheap mode runs one tiny case, a deliberately broken
+mode fails through the whole matrix pipeline, and one repro script runs in plain
+Python.  Compiling (Dynamo's aot_eager, inductor, export's decompositions) and the
+full matrix are in the slow set.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+from rnnspec import Scope, check
+from rnnspec.cli import main
+from rnnspec.config import Example, RNNConfig
+from rnnspec.laws._core import factory_path
+from rnnspec.matrix import example_of, repro_script, run_matrix
+from rnnspec.modes import DEFAULT_MODES, MODES, Mode, quiet
+from rnnspec.tolerance import tolerance
+
+CHEAP = ("eager", "onednn-off", "jit-script", "jit-trace", "export", "quantized-dynamic")
+SLOW = ("compile-aot_eager", "export-decomposed", "compile-inductor")
+
+
+def _example(kind: str, mode: Mode) -> Example:
+    layers = min(2, mode.scope.max_layers)
+    config = RNNConfig(kind, 3, 4, num_layers=layers, bidirectional=True, batch_first=True)
+    dtype = mode.scope.dtype_names[-1]
+    return Example(config, batch_size=2, seq_len=5, seed=3, dtype=dtype, with_hx=True)
+
+
+def _flat(result: Any) -> list[torch.Tensor]:
+    output, state = result
+    return [output, *(state if isinstance(state, tuple) else (state,))]
+
+
+def _matches_eager(name: str, kind: str) -> None:
+    mode = MODES[name]
+    if mode.available(kind):
+        pytest.skip(f"{name} is unavailable here: {mode.available(kind)}")
+    example = _example(kind, mode)
+    reference = example.reference()
+    x, hx = example.inputs()
+    with torch.no_grad():
+        expected = reference(x, hx)
+        actual = mode.wrap(reference)(x, hx)
+    tol = tolerance(example.torch_dtype, example.seq_len, mode.tolerances)
+    for a, e in zip(_flat(actual), _flat(expected), strict=True):
+        torch.testing.assert_close(a, e, rtol=tol.rtol, atol=tol.atol)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("name", CHEAP)
+def test_each_cheap_mode_matches_eager_on_a_tiny_case(name: str, kind: str) -> None:
+    _matches_eager(name, kind)
+
+
+def test_compile_eager_matches_eager_on_a_tiny_case() -> None:
+    _matches_eager("compile-eager", "gru")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW)
+def test_each_slow_mode_matches_eager_on_a_tiny_case(name: str) -> None:
+    _matches_eager(name, "gru")
+
+
+@pytest.mark.parametrize("name", ["jit-trace", "jit-script", "export"])
+def test_a_mode_known_to_work_passes_a_small_check(name: str) -> None:
+    mode = MODES[name]
+    report = check(
+        mode.wrap, "lstm", scope=mode.scope, max_examples=3, seed=0, laws=["equivalence"]
+    )
+    assert report.ok, report.summary()
+
+
+def test_the_registry_is_consistent() -> None:
+    assert set(DEFAULT_MODES) <= set(MODES)
+    assert "compile-inductor" not in DEFAULT_MODES  # opt-in: ~20 s a compile on this CPU
+    for name, mode in MODES.items():
+        assert mode.name == name
+        assert isinstance(mode.scope, Scope)
+        module, qualname = factory_path(mode.wrap)  # rnnspec's own repro imports it
+        assert module == "rnnspec.modes", name
+        assert "<" not in qualname, name
+        assert mode.repro
+        assert any("actual" in line for line in mode.repro)
+    assert torch.float32 in (MODES["quantized-dynamic"].tolerances or {})
+
+
+def test_unavailable_modes_report_why() -> None:
+    assert MODES["quantized-dynamic"].available("rnn") is not None
+    absent = Mode("absent", "needs hardware", MODES["eager"].wrap, Scope(), requires=lambda: "no X")
+    matrix = run_matrix([absent, "quantized-dynamic"], kinds=("rnn",), max_examples=1)
+    assert matrix.cells["absent", "rnn"].text() == "unavailable: no X"
+    assert matrix.cells["quantized-dynamic", "rnn"].text().startswith("unavailable: ")
+    assert matrix.ok
+    assert not matrix.failed
+    if not torch.cuda.is_available():
+        assert MODES["cuda"].available() == "no CUDA device on this machine"
+
+
+def broken(reference: nn.Module) -> Any:
+    """A deliberately wrong mode: eager plus 1e-3 on every output."""
+
+    def run(*args: Any) -> Any:
+        output, state = reference(*args)
+        return output + 1e-3, state
+
+    return run
+
+
+BROKEN = Mode(
+    "broken",
+    "eager plus 1e-3",
+    broken,
+    Scope(packed=False),
+    ("output, state = module(*args)", "actual = (output + 1e-3, state)"),
+    laws=("equivalence",),
+)
+
+
+def test_a_deliberately_broken_mode_fails_with_a_repro(tmp_path: Path) -> None:
+    matrix = run_matrix([BROKEN], kinds=("gru",), max_examples=3)
+    cell = matrix.cells["broken", "gru"]
+    assert cell.text() == "failed: equivalence"
+    (failure,) = cell.failures
+    assert failure.example is not None
+    assert failure.example.config.kind == "gru"
+    assert failure.repro is not None
+    assert "rnnspec" not in failure.repro.split('"""', 2)[2]
+    script = tmp_path / "repro.py"
+    script.write_text(failure.repro, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "output: max |difference| 0.001" in run.stdout
+    assert "broken DISAGREES with eager" in run.stdout
+    assert "failed: equivalence" in matrix.table()
+    assert "| broken |" in matrix.markdown()
+    payload = json.loads(matrix.dumps())
+    assert payload["cells"][0]["failures"][0]["law"] == "equivalence"
+    assert payload["torch"] == torch.__version__
+
+
+def test_a_repro_of_an_agreeing_case_exits_0(tmp_path: Path) -> None:
+    example = Example(RNNConfig("lstm", 2, 3, proj_size=2), batch_size=None, seq_len=4)
+    script = tmp_path / "repro.py"
+    script.write_text(repro_script(MODES["jit-trace"], example), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "c_n: max |difference| 0" in run.stdout
+
+
+def test_the_shrunk_example_is_read_back_from_a_message() -> None:
+    example = Example(RNNConfig("rnn", 1, 2, nonlinearity="relu"), batch_size=None, seq_len=3)
+    assert example_of(f"law 'x' failed\n  example: {example!r}\n  repro:") == example
+    assert example_of("law 'x' could not run: boom") is None
+
+
+def test_a_trace_is_reused_across_sizes_and_keeps_torch_names() -> None:
+    reference = RNNConfig("gru", 2, 3).build()
+    candidate = MODES["jit-trace"].wrap(reference)
+    for t, b in ((4, 2), (6, 3)):
+        x = torch.randn(t, b, 2, dtype=torch.float64)
+        torch.testing.assert_close(candidate(x)[0], reference(x)[0])
+    assert len(candidate.__dict__["_cache"]) == 1
+    names = [n for n, _ in candidate.named_parameters()]
+    assert names == [n for n, _ in reference.named_parameters()]
+
+
+def test_quiet_silences_only_the_listed_warnings() -> None:
+    with quiet(), torch.backends.mkldnn.flags(enabled=True):  # warns in torch 2.13
+        pass
+    with pytest.warns(UserWarning, match="unrelated"), quiet():
+        warnings.warn("unrelated", UserWarning, stacklevel=1)
+
+
+# The discrepancies documented in docs/modes.md, as they stand in this torch.  When one
+# of these fails, torch changed: update the mode's scope and notes, and the docs.
+def test_documented_scripted_rnn_has_no_forward() -> None:
+    with quiet():
+        scripted = torch.jit.script(nn.GRU(2, 3))
+    with pytest.raises(AttributeError, match="forward"):
+        scripted(torch.randn(4, 1, 2))
+
+
+def test_documented_scripted_packed_output_is_not_a_packed_sequence() -> None:
+    reference = RNNConfig("gru", 2, 3).build(dtype=torch.float32)
+    packed = pack_padded_sequence(torch.randn(3, 2, 2), torch.tensor([3, 1]))
+    output, _ = MODES["jit-script"].wrap(reference)(packed)
+    assert not isinstance(output, PackedSequence)
+    assert type(output).__name__ == "PackedSequence"
+
+
+def test_documented_quantized_limits() -> None:
+    wrap = MODES["quantized-dynamic"].wrap
+    x = torch.randn(3, 2)
+    with pytest.raises(RuntimeError, match="input must have 3 dimensions"):
+        wrap(RNNConfig("lstm", 2, 3).build(dtype=torch.float32))(x)
+    with pytest.raises(AssertionError, match="bias must be True"):
+        wrap(RNNConfig("gru", 2, 3, bias=False).build(dtype=torch.float32))
+    with pytest.raises(RuntimeError, match="packB"):
+        wrap(RNNConfig("lstm", 2, 3, proj_size=2).build(dtype=torch.float32))(x.unsqueeze(1))
+
+
+def test_cli_runs_the_matrix_and_writes_json(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "matrix.json"
+    argv = ["check", "--modes", "eager,jit-trace", "--kind", "gru", "--laws", "equivalence"]
+    code = main([*argv, "--max-examples", "2", "--json", str(path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "jit-trace" in out
+    assert "no mode disagrees with eager" in out
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    assert [(c["mode"], c["status"]) for c in cells] == [
+        ("eager", "passed"),
+        ("jit-trace", "passed"),
+    ]
+
+
+@pytest.mark.parametrize("argv", [["--modes", "nope"], ["--modes", "eager", "examples.x:f"]])
+def test_cli_modes_usage_errors_exit_2(argv: list[str], capsys: Any) -> None:
+    assert main(["check", *argv]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_default_matrix_runs_with_a_tiny_budget() -> None:
+    matrix = run_matrix(max_examples=1, laws=["equivalence"])
+    assert {c.status for c in matrix.cells.values()} <= {"passed", "unavailable", "failed"}
+    assert all(c.status != "failed" for c in matrix.cells.values()), matrix.table()
