@@ -42,6 +42,7 @@ def check(
     name: str | None = None,
     constructor: Callable[..., Any] | None = None,
     progress: Progress | None = None,
+    shrink: bool = True,
 ) -> Report:
     """Run the laws of ``kind`` ("rnn", "lstm" or "gru") against ``factory``'s candidates.
 
@@ -50,6 +51,7 @@ def check(
     defaults to ``factory.scope`` when the factory has one, else ``Scope()``.
     ``deadline`` bounds each call of the candidate in seconds (None: unbounded).
     ``seed`` makes the run replayable; when None one is chosen and reported.
+    ``shrink=False`` reports each failure as first found, unshrunk (faster).
     """
     if kind not in CANDIDATE_KINDS:
         raise ValueError(f"kind must be one of {', '.join(CANDIDATE_KINDS)}; got {kind!r}")
@@ -74,6 +76,7 @@ def check(
         laws=laws,
         progress=progress,
         selected=selected,
+        shrink=shrink,
     )
 
 
@@ -85,6 +88,7 @@ def check_subject(
     laws: Iterable[str] | None = None,
     progress: Progress | None = None,
     selected: list[Law] | None = None,
+    shrink: bool = True,
 ) -> Report:
     """Run every law of ``subject.kind`` (or the ``laws`` ids) against a built subject."""
     selected = selected if selected is not None else _select(subject.kind, laws)
@@ -98,7 +102,7 @@ def check_subject(
         for law in selected:
             if progress:
                 progress(law.id, None)
-            result = run_law(law, subject, max_examples=max_examples, seed=seed)
+            result = run_law(law, subject, max_examples=max_examples, seed=seed, shrink=shrink)
             report.results.append(result)
             if progress:
                 progress(law.id, result)

@@ -289,10 +289,10 @@ packed = pack_padded_sequence(
 )
 args = (packed, *args[1:])"""
 _GRADS = """
-if same:  # gradients of one weighted sum, w.r.t. the inputs and the weights
-    leaves = [a.requires_grad_(True) for a in (x, *args[1:])]
-    leaves += list(module.parameters())
-    names = ["input", *["hx"] * (len(args) - 1), *(n for n, _ in module.named_parameters())]
+if same:  # gradients of one weighted sum, w.r.t. the weights$and_inputs
+    inputs = [a.requires_grad_(True) for a in $inputs]
+    leaves = [*inputs, *module.parameters()]
+    names = ["input", *["hx"] * (len(inputs) - 1), *(n for n, _ in module.named_parameters())]
     weights = [torch.rand(e.shape, generator=torch.Generator().manual_seed(0),
                           dtype=torch.float64).to(e.dtype) for e in flat(expected)]
 
@@ -303,7 +303,7 @@ if same:  # gradients of one weighted sum, w.r.t. the inputs and the weights
     try:
         got = grads($run)
     except Exception as exc:
-        print("backward through $mode raised:", repr(exc))
+        print("with autograd on, $mode raised:", repr(exc))
         got, same = [], False
     pairs = [(f"grad {n}", g, w) for n, g, w in zip(names, got, grads(eager))
              if g is not None and w is not None]
@@ -437,8 +437,17 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
         atol=f"{tol.atol:.3g}",
         run=run,
         mode_lines="\n".join("    " + line.replace("{state}", state) for line in mode.repro),
-        grads=Template(_GRADS).substitute(run=run, mode=mode.name) if law in _GRAD_LAWS else "",
+        grads=_grads(law, run, mode.name),
     )
+
+
+def _grads(law: str, run: str, mode: str) -> str:
+    """The backward pass of a gradient law; only ``gradients`` makes the inputs leaves."""
+    if law not in _GRAD_LAWS:
+        return ""
+    inputs = "(x, *args[1:])" if law == "gradients" else "()"
+    words = " and the inputs" if law == "gradients" else " (the inputs need none)"
+    return Template(_GRADS).substitute(run=run, mode=mode, inputs=inputs, and_inputs=words)
 
 
 def _environment() -> dict[str, Any]:

@@ -370,21 +370,19 @@ def _needs_onednn() -> str | None:
 
 
 _F32 = torch.float32
-CORE_LAWS = (
-    "equivalence",
-    "gradients",
-    "clip-grad-norm",
-    "hx-none-is-zeros",
-    "unbatched",
-    "streaming",
-)
-"""The laws of the slow modes: results, gradients (and a training step), hx, unbatched, chunks."""
+CORE_LAWS = ("equivalence", "gradients", "clip-grad-norm", "hx-none-is-zeros", "unbatched")
+CORE_LAWS += ("streaming",)
+"""The slow modes' laws: results, gradients, a training step, hx, unbatched input, chunks."""
+COMPILE_LAWS = CORE_LAWS + ("batch-independence", "stateless", "stacked-composition")
+COMPILE_LAWS += ("dropout-between-layers", "output-dtype-device", "meta-shapes")
+"""compile-eager's laws: CORE_LAWS, new shapes between calls, training mode, dtypes, meta."""
 _DYNAMO = "torch._dynamo.config.allow_rnn = True"
-_UNROLLED = "at most 2 layers and 8 steps: the decomposition unrolls every step"
+_UNROLLED = "more than 2 layers or 8 steps: the decomposition unrolls every step"
+_OTHERS = "the other laws: each new configuration compiles (seconds); run them with --laws"
 _FULLGRAPH = (
-    "error contract: under fullgraph=True torch's input checks raise torch._dynamo's "
-    "Unsupported (a graph break), not torch's ValueError/RuntimeError",
-    "packed: PackedSequence's batch_sizes are data-dependent: Unsupported under fullgraph=True",
+    "errors: under fullgraph=True torch's input checks raise Dynamo's Unsupported "
+    "(a graph break), not torch's ValueError / RuntimeError",
+    "packed: a PackedSequence's batch_sizes are data-dependent: Unsupported",
 )
 _SCRIPT = (
     "class Holder(torch.nn.Module):",
@@ -416,48 +414,49 @@ def _device_mode(name: str, wrap: Callable[[nn.Module], Any], device: str, **kw:
 MODES: dict[str, Mode] = {m.name: m for m in (
     Mode("eager", "nn.RNN / nn.LSTM / nn.GRU as they are: the baseline", eager,
          Scope(errors=True)),
-    Mode("onednn-off", "CPU, oneDNN disabled: torch.backends.mkldnn.flags(enabled=False)",
+    Mode("onednn-off", "CPU with oneDNN disabled: torch.backends.mkldnn.flags(enabled=False)",
          onednn_off, Scope(dtypes=(_F32,), errors=True),
          ("with torch.backends.mkldnn.flags(enabled=False):", "    actual = module(*args)"),
          requires=_needs_onednn,
-         notes=("float32 only: oneDNN runs float32 (and bfloat16) RNNs, never float64",)),
+         notes=("float64: oneDNN runs float32 (and bfloat16) RNNs only",)),
     Mode("jit-script", "torch.jit.script of a module holding the RNN", jit_script,
-         Scope(errors=True), _SCRIPT,
-         notes=("scripted alone, nn.RNN/LSTM/GRU have no forward (only forward__0/__1): "
+         Scope(errors=True), _SCRIPT, max_examples=5,
+         notes=("a scripted nn.RNN/LSTM/GRU alone: it has no forward (only forward__0/1); "
                 "the RNN is scripted inside a holder module, as it is used",)),
     Mode("jit-trace", "torch.jit.trace, once per call structure, reused across sizes",
          jit_trace, Scope(packed=False, errors=True),
-         ("actual = torch.jit.trace(module, args)(*args)",),
+         ("actual = torch.jit.trace(module, args)(*args)",), max_examples=5,
          notes=("packed: a PackedSequence cannot be traced (its None fields)",)),
     Mode("compile-eager", 'torch.compile(backend="eager", fullgraph=True), allow_rnn',
          compile_eager, Scope(packed=False),
          (_DYNAMO, 'actual = torch.compile(module, backend="eager", fullgraph=True)(*args)'),
-         max_examples=3, deadline=120.0, setup=torch._dynamo.reset, notes=_FULLGRAPH),
+         max_examples=3, laws=COMPILE_LAWS, deadline=120.0, setup=torch._dynamo.reset,
+         notes=(*_FULLGRAPH, _OTHERS)),
     Mode("compile-aot_eager", 'torch.compile(backend="aot_eager", fullgraph=True), '
          "allow_rnn, float32", compile_aot_eager,
          Scope(dtypes=(_F32,), packed=False, max_layers=2, max_len=8),
          (_DYNAMO, 'actual = torch.compile(module, backend="aot_eager", fullgraph=True)(*args)'),
-         max_examples=3, laws=CORE_LAWS, deadline=300.0, setup=torch._dynamo.reset,
-         notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED,
-                "float32, the dtype compiled models run in (and oneDNN's LSTM path)")),
-    Mode("compile-inductor", "torch.compile(fullgraph=True), allow_rnn: inductor (opt-in)",
+         max_examples=2, laws=CORE_LAWS, deadline=300.0, setup=torch._dynamo.reset,
+         notes=("float64: float32 is what compiled models run (and oneDNN's LSTM path)",
+                _UNROLLED, *_FULLGRAPH, _OTHERS)),
+    Mode("compile-inductor", "torch.compile(fullgraph=True), allow_rnn: inductor, opt-in",
          compile_inductor, Scope(packed=False, max_layers=2, max_len=8),
          (_DYNAMO, "actual = torch.compile(module, fullgraph=True)(*args)"),
          max_examples=2, laws=("equivalence",), deadline=600.0, requires=_needs_cxx,
          setup=torch._dynamo.reset, default=False,
-         notes=("equivalence only: ~20 s a compile here", _UNROLLED)),
+         notes=("every law but equivalence: ~20 s a compile on this CPU", _UNROLLED)),
     Mode("export", "torch.export.export per call signature, then .module()", export,
          Scope(packed=False, errors=True),
          ("actual = torch.export.export(module, args).module()(*args)",),
-         max_examples=3, deadline=120.0,
+         max_examples=2, deadline=120.0,
          notes=("packed: export cannot guard on a PackedSequence's batch_sizes",)),
-    Mode("export-decomposed", "torch.export, run_decompositions() to core ATen, float64",
-         export_decomposed, Scope(dtypes=(torch.float64,), packed=False, max_layers=2,
-                                  max_len=8),
+    Mode("export-decomposed", "torch.export, run_decompositions() to core ATen; float64, "
+         "opt-in", export_decomposed,
+         Scope(dtypes=(torch.float64,), packed=False, max_layers=2, max_len=8),
          ("program = torch.export.export(module, args).run_decompositions()",
           "actual = program.module()(*args)"),
-         max_examples=3, laws=CORE_LAWS, deadline=300.0,
-         notes=("laws: " + ", ".join(CORE_LAWS), _UNROLLED, "packed: as export")),
+         max_examples=2, laws=CORE_LAWS, deadline=300.0, default=False,
+         notes=(_UNROLLED, "packed: as export", _OTHERS)),
     Mode("quantized-dynamic", "quantize_dynamic, qint8 weights (torch.ao.nn.quantized.dynamic)",
          quantized_dynamic,
          Scope(dtypes=(_F32,), bias=(True,), proj_size=False, unbatched=False,
@@ -468,10 +467,10 @@ MODES: dict[str, Mode] = {m.name: m for m in (
           "torch.qint8)", "actual = quantized.rnn(*args)"),
          exclude=("bidirectional-not-causal",),
          unavailable_kinds={"rnn": "torch.ao.nn.quantized.dynamic has no RNN (tanh/relu)"},
-         notes=("an approximation: rtol = atol = 5e-2 (x (1 + T/16)); the worst of 400 "
-                "random examples here needed 1.6e-2",
+         notes=("exactness: an approximation, judged with rtol = atol = 5e-2 x (1 + T/16); "
+                "the worst of 400 random examples here needed 1.6e-2",
                 "bidirectional-not-causal: its floor is the tolerance, too coarse here",
-                "float32, inference only: no gradients, no training-mode dropout, no meta",
+                "gradients, training-mode dropout, meta: inference only",
                 "bias=False: refused (AssertionError: mod.bias must be True)",
                 "unbatched input: RuntimeError: input must have 3 dimensions, got 2",
                 "proj_size: converts, then forward raises RuntimeError (packB rows)")),

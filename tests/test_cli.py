@@ -118,7 +118,7 @@ def test_check_exits_1_when_a_law_fails(capsys: pytest.CaptureFixture[str]) -> N
             "--max-examples",
             "20",
             "--laws",
-            "causality,shape",
+            "shape",
             "--seed",
             "1",
             "--quiet",
