@@ -191,14 +191,26 @@ def _select(kind: str, ids: Iterable[str] | None) -> list[Law]:
     return chosen
 
 
-_NOISE = ("You can reproduce", "Failing test case", "run(", "data=data(", "Falsifying example")
+_DRAW = re.compile(r"^Draw \d+ \((?P<label>[^)]*)\): ", re.M)
 
 
 def _with_notes(message: str, notes: str) -> str:
-    """Keep Hypothesis's labelled draws (``Draw 2 (cut): 3``), drop its boilerplate."""
-    kept = [n for n in notes.splitlines() if n.strip() and not n.strip().startswith(_NOISE)]
-    kept = [n for n in kept if n.strip() != ")"]
-    return message if not kept else message + "\n  draws:\n    " + "\n    ".join(kept)
+    """Add Hypothesis's labelled draws (``Draw 2 (cut): 3``) but the example, shown already."""
+    starts = list(_DRAW.finditer(notes))
+    blocks = []
+    for match, following in zip(starts, [*starts[1:], None], strict=True):
+        end = following.start() if following else len(notes)
+        text = notes[match.start() : end]
+        text = text.split("\nYou can reproduce")[0].rstrip()
+        if match.group("label") != "example":
+            blocks.append(text)
+    if not blocks:
+        return message
+    return (
+        message
+        + "\n  draws:\n"
+        + "\n".join("    " + line for b in blocks for line in b.splitlines())
+    )
 
 
 def _name_of(factory: Any) -> str:
