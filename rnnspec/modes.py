@@ -181,9 +181,9 @@ _SCRIPTED: dict[Hashable, Any] = {}
 
 def _script(reference: nn.Module, args: tuple[Any, ...]) -> Any:
     weight = next(reference.parameters())
-    names = ("mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first")
-    names += ("dropout", "bidirectional", "proj_size", "training")
-    config = (*(getattr(reference, n) for n in names), weight.dtype, weight.device.type)
+    names = "mode input_size hidden_size num_layers bias batch_first dropout bidirectional"
+    names += " proj_size training"
+    config = (*(getattr(reference, n) for n in names.split()), weight.dtype, weight.device.type)
     if config not in _SCRIPTED:
         holder = _ScriptLSTM if isinstance(reference, nn.LSTM) else _ScriptRNN
         _SCRIPTED[config] = torch.jit.script(holder(copy.deepcopy(reference)))
@@ -370,8 +370,8 @@ def _needs_onednn() -> str | None:
 
 
 _F32 = torch.float32
-CORE_LAWS = ("equivalence", "gradients", "clip-grad-norm", "hx-none-is-zeros", "unbatched")
-CORE_LAWS += ("streaming",)
+CORE_LAWS: tuple[str, ...] = ("equivalence", "gradients", "clip-grad-norm")
+CORE_LAWS += ("hx-none-is-zeros", "unbatched", "streaming")
 """The slow modes' laws: results, gradients, a training step, hx, unbatched input, chunks."""
 COMPILE_LAWS = CORE_LAWS + ("batch-independence", "stateless", "stacked-composition")
 COMPILE_LAWS += ("dropout-between-layers", "output-dtype-device", "meta-shapes")
