@@ -76,6 +76,7 @@ class Matrix:
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
     seconds: float = 0.0
     budgets: dict[str, int] = field(default_factory=dict)  # mode -> max_examples used
+    laws: list[str] | None = None  # the laws asked for, instead of each mode's own
 
     @property
     def ok(self) -> bool:
@@ -94,8 +95,9 @@ class Matrix:
         return rows
 
     def _budget(self, mode: Mode) -> str:
-        laws = ", ".join(mode.laws) if mode.laws else "every law"
-        if mode.exclude:
+        chosen = self.laws or mode.laws
+        laws = ", ".join(chosen) if chosen else "every law"
+        if mode.exclude and not self.laws:
             laws += " but " + ", ".join(mode.exclude)
         return f"{self.budgets.get(mode.name, mode.max_examples)} examples a law; {laws}"
 
@@ -108,9 +110,9 @@ class Matrix:
             lines.extend(f"    not checked: {note}" for note in mode.notes)
         for cell in self.failed:
             for f in cell.failures:
-                lines += ["", f"== {cell.mode} / {cell.kind}: {f.law}", f.message]
-                if f.repro:
-                    lines += ["-- repro (plain torch):", f.repro]
+                lines += ["", f"== {cell.mode} / {cell.kind}: {f.law}: {f.headline}"]
+                lines += [f"   shrunk example: {f.example!r}"] if f.example else []
+                lines += ["-- repro (plain torch):", f.repro] if f.repro else [f.message]
         return "\n".join(lines)
 
     def markdown(self) -> str:
@@ -151,7 +153,7 @@ class Matrix:
                     "name": m.name,
                     "summary": m.summary,
                     "max_examples": self.budgets.get(m.name, m.max_examples),
-                    "laws": list(m.laws) if m.laws else None,
+                    "laws": self.laws or (list(m.laws) if m.laws else None),
                     "exclude": list(m.exclude),
                     "scope": m.scope.to_json(),
                     "notes": list(m.notes),
@@ -201,7 +203,7 @@ def run_matrix(
 
     chosen = [m if isinstance(m, Mode) else get_mode(m) for m in (modes or DEFAULT_MODES)]
     kinds = tuple(kinds)
-    matrix = Matrix(chosen, kinds, seed)
+    matrix = Matrix(chosen, kinds, seed, laws=None if laws is None else list(laws))
     start = time.perf_counter()
     for mode in chosen:
         budget = max_examples or mode.max_examples
@@ -217,8 +219,7 @@ def run_matrix(
             ready = True
             if progress:
                 progress(mode.name, kind, None, None)
-            ids = list(laws) if laws is not None else mode.law_ids(kind)
-            ids = [i for i in ids if i not in mode.exclude]
+            ids = matrix.laws if matrix.laws is not None else mode.law_ids(kind)
 
             def relay(
                 law_id: str, result: LawResult | None, m: str = mode.name, k: str = kind

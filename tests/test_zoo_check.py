@@ -11,5 +11,5 @@ from rnnspec import check
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_check_catches_the_mutant(mutant: Mutant) -> None:
-    report = check(mutant.factory, mutant.kind, seed=0, scope=None)
+    report = check(mutant.factory, mutant.kind, seed=0, scope=mutant.scope)
     assert not report.ok, f"{mutant.name} ({mutant.bug}) passed every law"

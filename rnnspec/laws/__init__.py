@@ -18,8 +18,8 @@ from rnnspec.laws import (  # noqa: F401 - imported for registration
 from rnnspec.laws._core import LAWS, Law, LawFailure, Outcome, Subject, Trial, law
 
 _ORDER = (
-    "shapes",
     "equivalence",
+    "shapes",
     "structure",
     "batch",
     "packed",

@@ -32,6 +32,7 @@ from rnnspec.reference.loops import (
     repack,
     reverse_time,
 )
+from rnnspec.scope import Scope
 
 __all__ = ["MUTANTS", "Mutant", "Trigger", "once_calls", "packed_calls", "twice_calls"]
 
@@ -467,14 +468,19 @@ class Mutant:
     bug: str
     trigger: Trigger = field(repr=False, compare=False)
     raises: type[Exception] | None = None  # the exception raising is the bug, if any
+    scope: Scope | None = None  # what rnnspec.check needs to see the bug (None: the default)
 
 
 def _mutant(
-    name: str, cls: type, trigger: Example | Trigger, raises: type[Exception] | None = None
+    name: str,
+    cls: type,
+    trigger: Example | Trigger,
+    raises: type[Exception] | None = None,
+    scope: Scope | None = None,
 ) -> Mutant:
     trigger = trigger if isinstance(trigger, Trigger) else Trigger(trigger)
     bug = (cls.__doc__ or "").removeprefix("Bug: ").strip()
-    return Mutant(name, cls.kind, cls.from_module, bug, trigger, raises)
+    return Mutant(name, cls.kind, cls.from_module, bug, trigger, raises, scope)
 
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -543,6 +549,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "rnn_no_input_size_check",
         RNNNoInputSizeCheck,
         Trigger(_example("rnn"), _one_feature_too_many),
+        scope=Scope(errors=True),  # only the (opt-in) error contract can see it
     ),
     _mutant("rnn_mutates_input", RNNMutatesInput, _example("rnn")),
     _mutant("lstm_float32_output", LSTMFloat32Output, _example("lstm")),
