@@ -474,39 +474,28 @@ def _environment() -> dict[str, Any]:
 
 def cli(args: Any) -> int:
     """``rnnspec check --modes [NAMES]``: run the matrix, print it; exit 1 if a cell failed."""
-    from rnnspec.options import UsageError, parse_laws
+    from rnnspec.laws import LAWS
+    from rnnspec.options import parse_laws
 
-    try:
-        if args.target:
-            raise UsageError("--modes checks torch itself: give no MODULE:FACTORY")
-        names = None if args.modes in ("", "default") else parse_laws(args.modes)
-        if names == ["all"]:
-            names = list(MODES)
-        for name in names or ():
-            get_mode(name)  # an unknown name is a usage error
-        matrix_args = {"laws": parse_laws(args.laws)} if args.laws else {}
-        kinds = (args.kind,) if args.kind else KINDS
-        seed = 0 if args.seed is None else args.seed
-        matrix = run_matrix(
-            names,
-            kinds,
-            args.max_examples,
-            seed,
-            progress=None if args.quiet else _printer(),
-            **matrix_args,
-        )
-    except ValueError as exc:
-        print(f"rnnspec check: error: {exc}", file=sys.stderr)
+    names = None if args.modes in ("", "default") else parse_laws(args.modes)
+    names = list(MODES) if names == ["all"] else names
+    laws = parse_laws(args.laws)
+    unknown = [n for n in names or () if n not in MODES] + [i for i in laws or () if i not in LAWS]
+    problem = "--modes checks torch itself: give no MODULE:FACTORY" if args.target else ""
+    if unknown or problem:
+        problem = problem or f"unknown mode or law {unknown}; modes: {', '.join(MODES)}"
+        print(f"rnnspec check: error: {problem}", file=sys.stderr)
         return 2
+    kinds = (args.kind,) if args.kind else KINDS
+    seed = 0 if args.seed is None else args.seed
+    printer = None if args.quiet else _printer()
+    matrix = run_matrix(names, kinds, args.max_examples, seed, laws, printer)
     print(matrix.table())
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             handle.write(matrix.dumps())
-    verdict = (
-        "no mode disagrees with eager"
-        if matrix.ok
-        else (f"{len(matrix.failed)} of {len(matrix.cells)} cells failed")
-    )
+    failed = f"{len(matrix.failed)} of {len(matrix.cells)} cells failed"
+    verdict = "no mode disagrees with eager" if matrix.ok else failed
     print(f"\nrnnspec check --modes: {verdict} ({matrix.seconds:.0f}s)")
     return 0 if matrix.ok else 1
 

@@ -449,7 +449,7 @@ MODES: dict[str, Mode] = {m.name: m for m in (
          (_DYNAMO, "actual = torch.compile(module, fullgraph=True)(*args)"),
          max_examples=2, laws=("equivalence",), deadline=600.0, requires=_needs_cxx,
          setup=torch._dynamo.reset, default=False,
-         notes=("every law but equivalence: ~20 s a compile on this CPU", _UNROLLED)),
+         notes=("every law but equivalence: 10-30 s a cold compile here", _UNROLLED)),
     Mode("export", "torch.export.export per call signature, then .module()", export,
          Scope(packed=False, errors=True),
          ("actual = torch.export.export(module, args).module()(*args)",),

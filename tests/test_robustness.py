@@ -20,5 +20,5 @@ LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_correct_implementations_never_fail(kind: str, implementation: str, seed: int) -> None:
     factory = LOOPS[kind].from_module if implementation == "loop" else torch_module
-    report = check(factory, kind, max_examples=25, seed=seed, scope=Scope(errors=True))
+    report = check(factory, kind, max_examples=10, seed=seed, scope=Scope(errors=True))
     assert report.ok, report.summary()
