@@ -38,48 +38,40 @@ __all__ = ["MUTANTS", "Mutant", "Trigger", "once_calls", "packed_calls", "twice_
 
 
 # -- cell math ------------------------------------------------------------------------
+def _blocks_reordered(w: Weights, order: tuple[int, ...]) -> Weights:
+    """The gate blocks of every weight and bias, taken in ``order``.
+
+    Reading torch's blocks in the wrong order is the same as the right cell reading
+    reordered weights, so the gate mutants below reuse the reference cell.
+    """
+    out = dict(w)
+    for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        tensor = w[key]
+        if tensor is not None:
+            blocks = tensor.chunk(len(order), dim=0)
+            out[key] = torch.cat([blocks[i] for i in order], dim=0)
+    return out
+
+
 class LSTMGatesIGFO(LoopLSTM):
     """Bug: the gate blocks are read as i, g, f, o instead of torch's i, f, g, o."""
 
-    def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
-        h, c = state
-        gates = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
-        i, g, f, o = gates.chunk(4, dim=1)  # wrong order
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        if w["weight_hr"] is not None:
-            h = h @ w["weight_hr"].t()  # (B, P)
-        return h, (h, c)
+    def weights(self, layer: int, direction: int) -> Weights:
+        return _blocks_reordered(super().weights(layer, direction), (0, 2, 1, 3))
 
 
 class LSTMGatesFIGO(LoopLSTM):
     """Bug: the gate blocks are read as f, i, g, o (input and forget gates swapped)."""
 
-    def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
-        h, c = state
-        gates = linear(x, w["weight_ih"], w["bias_ih"]) + linear(h, w["weight_hh"], w["bias_hh"])
-        f, i, g, o = gates.chunk(4, dim=1)  # wrong order
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        if w["weight_hr"] is not None:
-            h = h @ w["weight_hr"].t()  # (B, P)
-        return h, (h, c)
+    def weights(self, layer: int, direction: int) -> Weights:
+        return _blocks_reordered(super().weights(layer, direction), (1, 0, 2, 3))
 
 
 class GRUGatesRZSwapped(LoopGRU):
     """Bug: the gate blocks are read as z, r, n instead of torch's r, z, n."""
 
-    def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
-        (h,) = state
-        gi = linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
-        gh = linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
-        i_z, i_r, i_n = gi.chunk(3, dim=1)  # wrong order
-        h_z, h_r, h_n = gh.chunk(3, dim=1)
-        r = torch.sigmoid(i_r + h_r)
-        z = torch.sigmoid(i_z + h_z)
-        n = torch.tanh(i_n + r * h_n)
-        h = (1 - z) * n + z * h
-        return h, (h,)
+    def weights(self, layer: int, direction: int) -> Weights:
+        return _blocks_reordered(super().weights(layer, direction), (1, 0, 2))
 
 
 class GRUResetBeforeMatmul(LoopGRU):
@@ -99,19 +91,20 @@ class GRUResetBeforeMatmul(LoopGRU):
 
 
 class GRUZFlipped(LoopGRU):
-    """Bug: the update gate convention is flipped, ``h' = z n + (1 - z) h``."""
+    """Bug: the update gate convention is flipped, ``h' = z n + (1 - z) h``.
 
-    def cell(self, x: Tensor, state: State, w: Weights) -> tuple[Tensor, State]:
-        (h,) = state
-        gi = linear(x, w["weight_ih"], w["bias_ih"])  # (B, 3H)
-        gh = linear(h, w["weight_hh"], w["bias_hh"])  # (B, 3H)
-        i_r, i_z, i_n = gi.chunk(3, dim=1)
-        h_r, h_z, h_n = gh.chunk(3, dim=1)
-        r = torch.sigmoid(i_r + h_r)
-        z = torch.sigmoid(i_z + h_z)
-        n = torch.tanh(i_n + r * h_n)
-        h = z * n + (1 - z) * h  # flipped
-        return h, (h,)
+    Written as the reference cell with the z pre-activation negated, since
+    ``sigmoid(-a) = 1 - sigmoid(a)`` swaps the roles of z and 1 - z exactly.
+    """
+
+    def weights(self, layer: int, direction: int) -> Weights:
+        w = dict(super().weights(layer, direction))
+        for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            tensor = w[key]
+            if tensor is not None:
+                r, z, n = tensor.chunk(3, dim=0)
+                w[key] = torch.cat([r, -z, n], dim=0)
+        return w
 
 
 class RNNTanhForRelu(LoopRNN):
