@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from rnnspec.devices import Tf32
 from rnnspec.methods import Sizes
 from rnnspec.workloads import (
     GROUPS,
@@ -43,7 +44,6 @@ __all__ = [
     "scripted_premul_loop",
     "sizes_id",
     "sizes_label",
-    "tf32_state",
     "threads",
 ]
 
@@ -72,13 +72,6 @@ def threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def tf32_state() -> str:
-    """Whether TF32 may stand in for float32 in CUDA matmuls and cuDNN (the RNN kernels)."""
-    matmul = "on" if torch.backends.cuda.matmul.allow_tf32 else "off"
-    cudnn = "on" if torch.backends.cudnn.allow_tf32 else "off"
-    return f"TF32 matmul {matmul}, cuDNN {cudnn}"
-
-
 def _cpu_name() -> str:
     with contextlib.suppress(OSError):
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
@@ -92,7 +85,7 @@ def describe_device(device: torch.device) -> str:
     """The device in words, with what makes its timings comparable: threads, TF32, torch."""
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
-        where = f"cuda ({name}; {tf32_state()})"
+        where = f"cuda ({name}; {Tf32.current()})"
     else:
         cores = os.cpu_count() or 0
         n = torch.get_num_threads()

@@ -120,7 +120,7 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
         raise UsageError("--scope needs a target")
     from rnnspec.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
     from rnnspec.checker import check, check_subject
-    from rnnspec.laws.parity import available_devices
+    from rnnspec.devices import available_devices
     from rnnspec.scope import Scope
 
     common = _common(args)

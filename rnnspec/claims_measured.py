@@ -21,6 +21,7 @@ __all__ = [
     "VANISHED",
     "faster",
     "gated_better",
+    "holds_from",
     "manual_speed",
     "python_loop_speed",
     "ratio_near",
@@ -50,8 +51,28 @@ def _ratios(t: bench.Timings, baseline: str) -> dict[str, dict[str, float | int]
     return {name: t.ratio(name, baseline).as_dict() for name in t.seconds if name != baseline}
 
 
+def _device_type(t: bench.Timings) -> str:
+    """``cpu`` or ``cuda``: the first word of the timings' device description."""
+    return t.device.split(" ", 1)[0]
+
+
+def holds_from(points: list[tuple[int, float]], low: float) -> int | None:
+    """The smallest length from which every ratio in ``points`` (length, ratio) is >= ``low``."""
+    start = None
+    for length, ratio in sorted(points):
+        if ratio < low:
+            start = None
+        elif start is None:
+            start = length
+    return start
+
+
 def manual_speed(low: float, high: float | None) -> Callable[[Context], Outcome]:
-    """nn.RNN's forward against the seed's loop: holds here if the ratio is in [low, high]."""
+    """nn.RNN's forward against the seed's loop: holds here if the ratio is in [low, high].
+
+    The verdict is taken at the seed's sizes; the evidence adds the range over the sweep and
+    the sequence length from which the seed's figure (at least ``low``) holds.
+    """
 
     def check(ctx: Context) -> Outcome:
         t = ctx.timings("manual-forward")
@@ -59,24 +80,40 @@ def manual_speed(low: float, high: float | None) -> Callable[[Context], Outcome]
         train = ctx.timings("manual-train").ratio("naive", "nn.RNN")
         sweep = [t, *(ctx.timings("manual-forward", s) for s in ctx.sweep())]
         across = [s.ratio("naive", "nn.RNN").median for s in sweep]
+        by_length = [(s.sizes.seq_len, r) for s, r in zip(sweep, across, strict=True)
+                     if (s.sizes.batch_size, s.sizes.hidden_size)
+                     == (t.sizes.batch_size, t.sizes.hidden_size)]  # fmt: skip
+        start = holds_from(by_length, low)
+        lengths = sorted(n for n, _ in by_length)
+        where = (
+            f"at least {low:g}x from T={start} on (up to T={lengths[-1]})"
+            if start is not None
+            else f"below {low:g}x at T={lengths[-1]}, the longest measured"
+        )
         ok = low <= naive.median and (high is None or naive.median <= high)
         wanted = f"{low:g}-{high:g}x" if high is not None else f"at least {low:g}x"
+        device = _device_type(t)
         return Outcome(
             HOLDS_HERE if ok else REFUTED_HERE,
-            f"naive {naive.median:.2f}x, premul {premul.median:.2f}x, "
-            f"scripted {scripted.median:.2f}x",
+            f"{device}: naive {naive.median:.2f}x, premul {premul.median:.2f}x, "
+            f"scripted {scripted.median:.2f}x; {where}",
             f"Rule: holds here if the seed's ManualRNN loop takes {wanted} as long as nn.RNN "
-            f"(forward, median of interleaved per-repeat ratios). Measured: naive loop "
-            f"{naive}; premul loop (input projections in one matmul) {premul}; the same "
-            f"scripted with TorchScript {scripted}; training step naive/nn.RNN {train}. "
-            f"Over {len(sweep)} sizes (sequence length, batch, hidden) naive/nn.RNN ranged "
-            f"{min(across):.2f}-{max(across):.2f}x. {_where(t)}",
+            f"(forward, median of interleaved per-repeat ratios) at the seed's sizes. Measured "
+            f"on {device}: naive loop {naive}; premul loop (input projections in one matmul) "
+            f"{premul}; the same scripted with TorchScript {scripted}; training step "
+            f"naive/nn.RNN {train}. Over {len(sweep)} sizes (sequence length, batch, hidden) "
+            f"naive/nn.RNN ranged {min(across):.2f}-{max(across):.2f}x; by sequence length "
+            f"({', '.join(f'T={n}: {r:.1f}x' for n, r in sorted(by_length))}) it is {where}. "
+            f"{_where(t)}",
             {
                 "ratios": _ratios(t, "nn.RNN"),
                 "train": train.as_dict(),
                 "sizes": vars(t.sizes),
                 "device": t.device,
+                "device_type": device,
                 "clock": t.clock,
+                "range": [min(across), max(across)],
+                "holds_from_seq_len": start,
                 "sweep": [{**s.as_dict(), "ratios": _ratios(s, "nn.RNN")} for s in sweep],
             },
         )
@@ -100,7 +137,7 @@ def python_loop_speed(ctx: Context) -> Outcome:
         why = "the seed's loop is not slower than nn.RNN here"
     return Outcome(
         HOLDS_HERE if slower and loop_costs else REFUTED_HERE,
-        f"naive {naive.median:.2f}x, premul {premul.median:.2f}x",
+        f"{_device_type(t)}: naive {naive.median:.2f}x, premul {premul.median:.2f}x",
         f"Rule: holds here if the seed's loop is slower than nn.RNN (ratio >= {FASTER}) and a "
         f"Python loop doing only the recurrence (premul) is slower too. Measured naive/nn.RNN "
         f"{naive}, premul/nn.RNN {premul}: {why}. {_where(t)}",
@@ -122,7 +159,7 @@ def ratio_near(
             extra = f" {also}: {ctx.timings(also).ratio(slow, fast)}."
         return Outcome(
             HOLDS_HERE if low <= r.median <= high else REFUTED_HERE,
-            f"{slow}/{fast} {r.median:.2f}x",
+            f"{_device_type(t)}: {slow}/{fast} {r.median:.2f}x",
             f"Rule: holds here if {slow} takes {low:.2f}-{high:.2f}x as long as {fast} "
             f"({target:g}x within {tolerance:.0%}). Measured {group}: {r}.{extra} {_where(t)}",
             {"ratio": r.as_dict(), "sizes": vars(t.sizes), "device": t.device},
@@ -140,7 +177,7 @@ def faster(group: str, slow: str, fast: str, *, also: str = "") -> Callable[[Con
         extra = f" {also}: {slow}/{fast} {ctx.timings(also).ratio(slow, fast)}." if also else ""
         return Outcome(
             HOLDS_HERE if r.median >= FASTER else REFUTED_HERE,
-            f"{slow}/{fast} {r.median:.2f}x",
+            f"{_device_type(t)}: {slow}/{fast} {r.median:.2f}x",
             f"Rule: holds here if {slow} takes at least {FASTER}x as long as {fast}. "
             f"Measured {group}: {slow}/{fast} {r}.{extra} {_where(t)}",
             {"ratio": r.as_dict(), "sizes": vars(t.sizes), "device": t.device},
@@ -161,7 +198,7 @@ def stacked_speed(ctx: Context) -> Outcome:
     times = ", ".join(f"{n} {t.median(n) * 1e3:.2f} ms" for n in names)
     return Outcome(
         HOLDS_HERE if ok else REFUTED_HERE,
-        f"4/1 layers {t.ratio(names[-1], names[0]).median:.2f}x",
+        f"{_device_type(t)}: 4/1 layers {t.ratio(names[-1], names[0]).median:.2f}x",
         f"Rule: holds here if each added layer makes a training step at least {FASTER}x "
         f"slower. Measured {per_layer} (medians {times}). {_where(t)}",
         {"ratios": _ratios(t, names[0]), "median_seconds": t.as_dict()["median_seconds"]},

@@ -28,6 +28,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from rnnspec.devices import DEFAULTS as TF32_DEFAULTS
+from rnnspec.devices import OFF as TF32_OFF
+from rnnspec.devices import cuda_precision
 from rnnspec.scope import Scope
 from rnnspec.tolerance import Tolerance
 
@@ -99,6 +102,10 @@ class ModeCandidate(nn.Module):
         # plain attributes, not submodules: the parameter names stay torch's
         self.__dict__.update(_reference=reference, _build=build, _key=key, _context=context)
         self.__dict__.update(_after=after, _cache={}, _last=reference)
+
+    def conditions(self) -> AbstractContextManager[Any]:
+        """The context every call runs in (e.g. the precision flags of a CUDA mode)."""
+        return self.__dict__["_context"]()
 
     def forward(self, *args: Any) -> Any:
         d = self.__dict__
@@ -272,35 +279,39 @@ def _to(value: Any, device: str) -> Any:
     return None if value is None else value.to(device)
 
 
-@contextmanager
-def _no_tf32(cudnn: bool) -> Iterator[None]:
-    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
-    try:
-        with torch.backends.cudnn.flags(enabled=cudnn):
-            yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+def _on_device(reference: nn.Module, device: str, **precision: Any) -> nn.Module:
+    """A copy of ``reference`` on ``device``, called with CPU tensors, answering on the CPU.
 
+    The copy is made at the first call.  On CUDA every call runs under
+    :func:`rnnspec.devices.cuda_precision` with ``precision`` (``tf32``, ``cudnn``),
+    whatever the caller's settings.
+    """
 
-def _on_device(reference: nn.Module, device: str, cudnn: bool = True) -> nn.Module:
-    moved = copy.deepcopy(reference).to(device)
+    def build(ref: nn.Module, args: tuple[Any, ...]) -> _Bound:
+        moved = copy.deepcopy(ref).to(device)
+        return _Bound(moved, lambda *a: moved(*_to(a, device)))
+
     return ModeCandidate(
         reference,
-        lambda ref, args: _Bound(moved, lambda *a: moved(*_to(a, device))),
-        context=(lambda: _no_tf32(cudnn)) if device == "cuda" else nullcontext,
+        build,
+        context=(lambda: cuda_precision(**precision)) if device == "cuda" else nullcontext,
         after=lambda result: _to(result, "cpu"),
     )
 
 
 def cuda(reference: nn.Module) -> nn.Module:
     """A copy on CUDA (cuDNN, TF32 off), called with CPU tensors, answering on the CPU."""
-    return _on_device(reference, "cuda")
+    return _on_device(reference, "cuda", tf32=TF32_OFF, cudnn=True)
 
 
 def cuda_no_cudnn(reference: nn.Module) -> nn.Module:
-    """As ``cuda`` with cuDNN disabled: torch's native CUDA kernels."""
-    return _on_device(reference, "cuda", cudnn=False)
+    """As ``cuda`` with cuDNN disabled: torch's native CUDA kernels (TF32 off)."""
+    return _on_device(reference, "cuda", tf32=TF32_OFF, cudnn=False)
+
+
+def cuda_tf32(reference: nn.Module) -> nn.Module:
+    """As ``cuda`` with torch's default precision: cuDNN's RNN kernels in TF32."""
+    return _on_device(reference, "cuda", tf32=TF32_DEFAULTS, cudnn=True)
 
 
 def mps(reference: nn.Module) -> nn.Module:
@@ -399,8 +410,16 @@ _SCRIPT = (
 )
 
 
-def _device_mode(name: str, wrap: Callable[[nn.Module], Any], device: str, **kw: Any) -> Mode:
+def _device_mode(
+    name: str,
+    wrap: Callable[[nn.Module], Any],
+    device: str,
+    flags: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+    **kw: Any,
+) -> Mode:
     lines = (
+        *flags,
         f"device = {device!r}",
         "moved = copy.deepcopy(module).to(device)",
         "to = lambda a: tuple(map(to, a)) if type(a) is tuple else a.to(device)",
@@ -408,8 +427,21 @@ def _device_mode(name: str, wrap: Callable[[nn.Module], Any], device: str, **kw:
     )
     return Mode(
         name, (wrap.__doc__ or "").strip(), wrap, Scope(meta=False, **kw), lines,
-        requires=_needs(device), notes=("meta: a copy on the device cannot hold meta",),
+        requires=_needs(device), notes=("meta: a copy on the device cannot hold meta", *notes),
     )  # fmt: skip
+
+
+_TF32_OFF = (
+    "torch.backends.cuda.matmul.allow_tf32 = False",
+    "torch.backends.cudnn.allow_tf32 = False",
+)
+_TF32_ON = (
+    "torch.backends.cuda.matmul.allow_tf32 = False  # torch's defaults",
+    "torch.backends.cudnn.allow_tf32 = True",
+)
+TF32_TOLERANCE = Tolerance(5e-3, 5e-3)
+"""cuda-tf32's float32 tolerance, x (1 + T/16): six times the worst of 1200 random examples
+(8.5e-4, a relu RNN) of a CPU emulation that rounds every matmul input to TF32."""
 
 
 MODES: dict[str, Mode] = {m.name: m for m in (
@@ -479,8 +511,13 @@ MODES: dict[str, Mode] = {m.name: m for m in (
                 "bias=False: refused (AssertionError: mod.bias must be True)",
                 "unbatched input: RuntimeError: input must have 3 dimensions, got 2",
                 "proj_size: converts, then forward raises RuntimeError (packB rows)")),
-    _device_mode("cuda", cuda, "cuda", errors=True),
-    _device_mode("cuda-no-cudnn", cuda_no_cudnn, "cuda", errors=True),
+    _device_mode("cuda", cuda, "cuda", _TF32_OFF, errors=True),
+    _device_mode("cuda-no-cudnn", cuda_no_cudnn, "cuda",
+                 (*_TF32_OFF, "torch.backends.cudnn.enabled = False"), errors=True),
+    _device_mode("cuda-tf32", cuda_tf32, "cuda", _TF32_ON,
+                 ("float32 results are judged with the declared tolerance "
+                  f"rtol = atol = {TF32_TOLERANCE.rtol:g} x (1 + T/16)",),
+                 tolerances={_F32: TF32_TOLERANCE}),
     _device_mode("mps", mps, "mps", dtypes=(_F32,)),
 )}  # fmt: skip
 """Every mode, by name, in the matrix's row order."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from rnnspec.devices import Tf32
 from rnnspec.scope import Scope
 from rnnspec.text import table
 from rnnspec.tolerance import GROWTH_STEPS, tolerance
@@ -46,6 +47,9 @@ class Report:
     seed: int
     max_examples: int
     results: list[LawResult] = field(default_factory=list)
+    tf32: Tf32 = field(
+        default_factory=Tf32.current
+    )  # the process's settings the candidate ran under
 
     @property
     def ok(self) -> bool:
@@ -66,6 +70,8 @@ class Report:
             "torch": torch.__version__,
             "python": platform.python_version(),
             "device": ", ".join(self.scope.devices),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "tf32": self.tf32.as_dict(),
             "kind": self.kind,
             "subject": self.subject,
             "seed": self.seed,
@@ -101,7 +107,8 @@ class Report:
             table(["law", "status", "time", "detail"], rows),
             "",
             f"{self.subject} ({self.kind}): {c['passed']} passed, {c['failed']} failed, "
-            f"{c['skipped']} skipped; seed {self.seed}",
+            f"{c['skipped']} skipped; seed {self.seed}"
+            + (f"; {self.tf32}" if torch.cuda.is_available() else ""),
         ]
         for r in self.failed:
             lines += ["", r.message]

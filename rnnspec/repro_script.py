@@ -43,7 +43,9 @@ _BAD_ARGS = {
     "error-empty-sequence": "args = (x.narrow($t, 0, 0),)  # a sequence of length 0",
     "error-hx-shape": "args = (x, $bad_hx)  # the batch size off by one",
 }
-_GRAD_LAWS = ("gradients", "clip-grad-norm")
+_GRAD_LAWS = ("gradients", "clip-grad-norm", "eval-backward")
+_TRAINING = ("gradients", "clip-grad-norm")
+"""Laws whose gradients are taken in training mode (dropout 0: the eval-mode function)."""
 _PACK = """lengths = $lengths
 packed = pack_padded_sequence(
     x, torch.tensor(lengths), batch_first=$batch_first,
@@ -52,7 +54,8 @@ packed = pack_padded_sequence(
 args = (packed, *args[1:])"""
 _GRADS = """
 if same:  # gradients of one weighted sum, w.r.t. the weights$and_inputs
-    inputs = [a.requires_grad_(True) for a in $inputs]
+    tensors = lambda v: [t for a in v for t in tensors(a)] if type(v) is tuple else [v]  # noqa: E731
+    inputs = [a.requires_grad_(True) for a in tensors($inputs)]
     leaves = [*inputs, *module.parameters()]
     names = ["input", *["hx"] * (len(inputs) - 1), *(n for n, _ in module.named_parameters())]
     weights = [torch.rand(e.shape, generator=torch.Generator().manual_seed(0),
@@ -87,7 +90,7 @@ with torch.no_grad():  # weights U(-1/sqrt(H), 1/sqrt(H)) from the seed
     for p in module.parameters():
         weight = torch.empty(p.shape, dtype=torch.float64)
         p.copy_(weight.uniform_(-bound, bound, generator=generator))
-module = module.to($dtype).eval()
+module = module.to($dtype).train($training)
 generator = torch.Generator().manual_seed($seed1)
 x = torch.randn($shape, dtype=torch.float64, generator=generator).to($dtype)
 $inputs
@@ -187,6 +190,7 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
         mode=mode.name,
         summary=mode.summary,
         law=law,
+        training=law in _TRAINING,
         example=repr(example),
         kwargs=", ".join(f"{k}={v!r}" for k, v in c.kwargs().items()),
         seed=example.seed,
@@ -204,9 +208,9 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
 
 
 def _grads(law: str, run: str, mode: str) -> str:
-    """The backward pass of a gradient law; only ``gradients`` makes the inputs leaves."""
+    """The backward pass of a gradient law; all but ``clip-grad-norm`` make the inputs leaves."""
     if law not in _GRAD_LAWS:
         return ""
-    inputs = "(x, *args[1:])" if law == "gradients" else "()"
-    words = " and the inputs" if law == "gradients" else " (the inputs need none)"
+    inputs = "()" if law == "clip-grad-norm" else "(x, *args[1:])"
+    words = " (the inputs need none)" if law == "clip-grad-norm" else " and the inputs"
     return Template(_GRADS).substitute(run=run, mode=mode, inputs=inputs, and_inputs=words)

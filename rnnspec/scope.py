@@ -18,6 +18,8 @@ _DTYPE_NAMES = {
     torch.float64: "float64",
 }
 
+_BY_PRECISION = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -74,10 +76,14 @@ class Scope:
         return tuple(_DTYPE_NAMES[d] for d in self.dtypes)
 
     @property
+    def dtype_names_widest_first(self) -> tuple[str, ...]:
+        """The dtypes in scope, most precise first (where a drawn dtype shrinks to)."""
+        return tuple(_DTYPE_NAMES[d] for d in _BY_PRECISION if d in self.dtypes)
+
+    @property
     def widest_dtype(self) -> torch.dtype:
         """The most precise dtype in scope: the one most laws compare in."""
-        order = [torch.float64, torch.float32, torch.bfloat16, torch.float16]
-        return next(d for d in order if d in self.dtypes)
+        return next(d for d in _BY_PRECISION if d in self.dtypes)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

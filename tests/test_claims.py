@@ -28,6 +28,7 @@ from rnnspec.claims import (
     all_claims,
     run_claims,
 )
+from rnnspec.claims_measured import holds_from
 from rnnspec.cli import _Parser
 from rnnspec.errata import ERRATA
 from rnnspec.gradients import GradientCurve
@@ -201,6 +202,27 @@ def test_speed_verdict_compares_the_measured_ratio_with_the_range(monkeypatch, n
     assert "batch 32, seq 10, input 50, hidden 128" in outcome.evidence, "so must the sizes"
     assert "IQR" in outcome.evidence, "and the spread"
     assert "wall-clock time" in outcome.evidence, "and the clock"
+
+
+def test_holds_from_is_the_length_from_which_every_longer_ratio_holds():
+    assert holds_from([(10, 4.0), (100, 38.0), (1000, 156.0)], 10) == 100
+    assert holds_from([(10, 12.0), (100, 8.0), (1000, 11.0)], 10) == 1000
+    assert holds_from([(1000, 1.5), (10, 12.0)], 10) is None
+
+
+def test_speed_verdict_says_where_the_seeds_figure_starts_to_hold(monkeypatch):
+    def measure(group, sizes, device="cpu", *, repeats=7, clock="wall", **_):
+        naive = sizes.seq_len / 8  # 10x slower from T=80 on
+        seconds = {n: [1e-3 * (naive if n == "naive" else 1.0)] * repeats for n in group.builders}
+        return bench.Timings(group.id, sizes, "cuda (fake GPU), torch x", seconds, clock)
+
+    monkeypatch.setattr(bench, "measure", measure)
+    settings = replace(TINY_SETTINGS, sweep_seq_lens=(50, 100, 1000))
+    outcome = judge("manual-10-50x", Context(quick=True, settings=settings))
+    assert outcome.verdict == REFUTED_HERE  # 1.25x at the seed's T=10
+    assert outcome.measured.startswith("cuda: naive 1.25x")
+    assert "at least 10x from T=100 on (up to T=1000)" in outcome.measured
+    assert outcome.data["holds_from_seq_len"] == 100
 
 
 def test_gru_speed_verdict_flips_with_the_timing(monkeypatch):

@@ -164,6 +164,49 @@ def test_a_deliberately_broken_mode_fails_with_a_repro(tmp_path: Path) -> None:
     assert payload["torch"] == torch.__version__
 
 
+def no_grad_in_eval(reference: nn.Module) -> Any:
+    """A deliberately wrong mode: in eval mode it runs without autograd (as cuDNN refuses)."""
+
+    def run(*args: Any) -> Any:
+        with torch.set_grad_enabled(reference.training and torch.is_grad_enabled()):
+            return reference(*args)
+
+    return run
+
+
+NO_GRAD_IN_EVAL = Mode(
+    "no-grad-in-eval",
+    "eager, without autograd in eval mode",
+    no_grad_in_eval,
+    Scope(),
+    ("with torch.set_grad_enabled(module.training):", "    actual = module(*args)"),
+    laws=("gradients", "eval-backward"),
+)
+
+
+def test_an_eval_backward_failure_gets_a_repro_that_shows_it(tmp_path: Path) -> None:
+    matrix = run_matrix([NO_GRAD_IN_EVAL], kinds=("lstm",), max_examples=5)
+    cell = matrix.cells["no-grad-in-eval", "lstm"]
+    assert cell.text() == "failed: eval-backward", "gradients are taken in training mode"
+    (failure,) = cell.failures
+    assert failure.repro is not None
+    script = tmp_path / "repro.py"
+    script.write_text(failure.repro, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "with autograd on, no-grad-in-eval raised" in run.stdout
+
+
+@pytest.mark.parametrize("law", ["gradients", "eval-backward"])
+def test_a_gradient_repro_of_an_lstm_with_initial_state_runs(tmp_path: Path, law: str) -> None:
+    example = Example(RNNConfig("lstm", 2, 3), batch_size=2, seq_len=3, with_hx=True)
+    script = tmp_path / "repro.py"
+    script.write_text(repro_script(MODES["eager"], example, law), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "grad hx: max |difference| 0" in run.stdout
+
+
 @pytest.mark.slow
 def test_a_repro_of_an_agreeing_case_exits_0(tmp_path: Path) -> None:
     example = Example(RNNConfig("lstm", 2, 3, proj_size=2), batch_size=None, seq_len=4)

@@ -14,6 +14,7 @@ import functools
 import math
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
@@ -24,6 +25,8 @@ from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import Example, RNNConfig
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
+from rnnspec.devices import OFF as TF32_OFF
+from rnnspec.devices import cuda_precision
 from rnnspec.laws._locate import locate
 from rnnspec.scope import Scope
 from rnnspec.strategies import examples, rnn_configs
@@ -213,18 +216,27 @@ class Trial:
         except Exception as exc:  # noqa: BLE001 - any factory error is the candidate's
             self.fail(f"the factory raised {type(exc).__name__}: {exc}")
 
-    def build(self, example: Example | None = None) -> tuple[Any, Callable[..., Any]]:
-        """The torch reference for ``example`` (default: the drawn one) and its candidate."""
+    def build(
+        self, example: Example | None = None, training: bool = False
+    ) -> tuple[Any, Callable[..., Any]]:
+        """The torch reference for ``example`` (default: the drawn one) and its candidate.
+
+        ``training=True`` puts the reference in training mode before the factory sees it
+        (with the drawn dropout of 0 it computes the same function as in eval mode).
+        """
         example = example or self.drawn()
-        reference = example.reference()
+        reference = example.reference().train(training)
         return reference, self.candidate(reference)
 
     def call(self, fn: Callable[..., Any], *args: Any, who: str = "candidate") -> Outcome:
         """Call ``fn`` and check the shape of what it returns; any error fails the law."""
+        exact = who == "reference" and any(_on_accelerator(a) for a in args)
         try:
             with warnings.catch_warnings(record=True):  # a candidate may warn; that is no failure
                 warnings.simplefilter("always")
-                result = self.invoke(fn, *args, who=who)
+                # a reference on CUDA runs in full float32 whatever the caller's TF32 settings
+                with cuda_precision(TF32_OFF) if exact else nullcontext():
+                    result = self.invoke(fn, *args, who=who)
         except LawFailure:
             raise
         except Exception as exc:  # noqa: BLE001 - a candidate's error is a failed law
@@ -383,6 +395,14 @@ def factory_path(factory: Any) -> tuple[str, str]:
         return owner.__module__, f"{owner.__qualname__}.{factory.__name__}"
     qualname = getattr(factory, "__qualname__", None) or type(factory).__qualname__
     return getattr(factory, "__module__", None) or type(factory).__module__, qualname
+
+
+def _on_accelerator(value: Any) -> bool:
+    if isinstance(value, PackedSequence):
+        value = value.data
+    if isinstance(value, tuple | list):
+        return any(_on_accelerator(v) for v in value)
+    return isinstance(value, Tensor) and value.device.type not in ("cpu", "meta")
 
 
 def _name(dtype: torch.dtype) -> str:

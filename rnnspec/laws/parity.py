@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import torch
 from hypothesis import strategies as st
 
+from rnnspec.devices import OFF as TF32_OFF
+from rnnspec.devices import available_devices, cuda_precision
 from rnnspec.laws._core import Subject, Trial, law
 from rnnspec.laws.shapes import expected_shapes
-
-ACCELERATORS = ("cuda", "mps")
-
-
-def available_devices() -> tuple[str, ...]:
-    """``cpu`` plus each accelerator torch can use here."""
-    found = ["cpu"]
-    if torch.cuda.is_available():
-        found.append("cuda")
-    if torch.backends.mps.is_available():
-        found.append("mps")
-    return tuple(found)
 
 
 def _move(hx: Any, **kw: Any) -> Any:
@@ -138,7 +126,7 @@ def device_parity(trial: Trial) -> None:
     dtypes = ("float32",) if device == "mps" else trial.scope.dtype_names
     example = trial.draw_example(dtypes=dtypes)
     results = []
-    with _no_tf32():
+    with cuda_precision(TF32_OFF):
         for ex in (example, example.replace(device=device)):
             _, candidate = trial.build(ex)
             x, hx = ex.inputs()
@@ -148,15 +136,3 @@ def device_parity(trial: Trial) -> None:
         if tensor.device.type != device:
             trial.fail(f"the result is on {tensor.device}, not {device}")
     trial.equal_outcomes(results[1], results[0], f"{device} vs cpu")
-
-
-@contextmanager
-def _no_tf32() -> Iterator[None]:
-    """Turn TF32 off for matmul and cuDNN inside the block, restoring both after."""
-    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

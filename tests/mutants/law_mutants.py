@@ -112,6 +112,17 @@ class GRUNoisy(LoopGRU):
         return output + 1e-6 * torch.randn_like(output), h_n
 
 
+class LSTMNoGradInEval(LoopLSTM):
+    """Bug: in eval mode it runs under no_grad (an "inference kernel"): backward fails.
+
+    What cuDNN does: its RNN backward refuses eval mode.
+    """
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        with torch.set_grad_enabled(self.training and torch.is_grad_enabled()):
+            return super().forward(input, hx)
+
+
 class GRUSumsDirections(LoopGRU):
     """Bug: adds the two directions' outputs instead of concatenating them."""
 
@@ -229,6 +240,7 @@ LAW_MUTANTS: dict[str, Subject] = {
     "param-count": loop(LSTMSpareParameter),
     "equivalence": zoo("lstm_gates_igfo"),
     "gradients": loop(GRUTruncatedBackprop),
+    "eval-backward": loop(LSTMNoGradInEval),
     "hx-none-is-zeros": loop(RNNNonZeroDefaultState),
     "oracle": zoo("gru_reset_before_matmul"),
     "stacked-composition": zoo("lstm_third_layer_reuses_second"),
