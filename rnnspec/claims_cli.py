@@ -35,6 +35,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Progress goes to stderr.",
     )
     p.add_argument("--json", metavar="PATH", help="also write the ledger as JSON to PATH")
+    p.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="LEDGER",
+        help="measure nothing: print the speed claims of saved ledgers (from --json, e.g. one "
+        "per device) side by side as Markdown; with --plot, draw the loop/nn.RNN ratio by "
+        "sequence length per ledger",
+    )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table and evidence")
     p.add_argument("--quick", action="store_true", help="fewer repeats and sizes: faster, noisier")
     p.add_argument("--plot", metavar="DIR", help="write PNG figures to DIR (needs rnnspec[plot])")
@@ -70,12 +78,28 @@ def _progress(start: float) -> Callable[[str], None]:
     return report
 
 
+def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from rnnspec.claims_compare import compare_markdown, load_ledger, ratio_by_device_figure
+
+    try:
+        ledgers = [load_ledger(path) for path in args.compare]
+    except ValueError as exc:
+        parser.error(f"--compare: {exc}")
+    print(compare_markdown(ledgers))
+    if args.plot is not None:
+        path = ratio_by_device_figure(ledgers, Path(args.plot) / "speed-ratio-by-device.png")
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             parser.error("--plot needs matplotlib: install rnnspec[plot]")
+    if args.compare:
+        return _compare(args, parser)
     import torch
 
     from rnnspec import bench

@@ -416,6 +416,7 @@ def _device_mode(
     device: str,
     flags: tuple[str, ...] = (),
     notes: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
     **kw: Any,
 ) -> Mode:
     lines = (
@@ -428,6 +429,7 @@ def _device_mode(
     return Mode(
         name, (wrap.__doc__ or "").strip(), wrap, Scope(meta=False, **kw), lines,
         requires=_needs(device), notes=("meta: a copy on the device cannot hold meta", *notes),
+        exclude=exclude,
     )  # fmt: skip
 
 
@@ -439,9 +441,11 @@ _TF32_ON = (
     "torch.backends.cuda.matmul.allow_tf32 = False  # torch's defaults",
     "torch.backends.cudnn.allow_tf32 = True",
 )
-TF32_TOLERANCE = Tolerance(5e-3, 5e-3)
-"""cuda-tf32's float32 tolerance, x (1 + T/16): six times the worst of 1200 random examples
-(8.5e-4, a relu RNN) of a CPU emulation that rounds every matmul input to TF32."""
+TF32_TOLERANCE = Tolerance(2e-2, 2e-2)
+"""cuda-tf32's float32 tolerance, x (1 + T/16).  A CPU emulation that rounds every matmul
+input to TF32 (forward and backward) needed 8.5e-4 for outputs and 2.5e-3 for gradients
+(worst of 900 random examples each); cuDNN on an H100 needed more than 5e-3 for gradients.
+``scripts/tf32_effect.py`` measures what a GPU needs."""
 
 
 MODES: dict[str, Mode] = {m.name: m for m in (
@@ -516,8 +520,9 @@ MODES: dict[str, Mode] = {m.name: m for m in (
                  (*_TF32_OFF, "torch.backends.cudnn.enabled = False"), errors=True),
     _device_mode("cuda-tf32", cuda_tf32, "cuda", _TF32_ON,
                  ("float32 results are judged with the declared tolerance "
-                  f"rtol = atol = {TF32_TOLERANCE.rtol:g} x (1 + T/16)",),
-                 tolerances={_F32: TF32_TOLERANCE}),
+                  f"rtol = atol = {TF32_TOLERANCE.rtol:g} x (1 + T/16)",
+                  "eval-backward: cuDNN's, whatever the precision; see the cuda row"),
+                 tolerances={_F32: TF32_TOLERANCE}, exclude=("eval-backward",)),
     _device_mode("mps", mps, "mps", dtypes=(_F32,)),
 )}  # fmt: skip
 """Every mode, by name, in the matrix's row order."""

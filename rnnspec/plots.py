@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MissingMatplotlib", "figure_data", "write_figures"]
+__all__ = ["MissingMatplotlib", "figure_class", "figure_data", "plain_log_ticks", "write_figures"]
 
 SPEED_CLAIM = "manual-10-50x"
 GRADIENT_CLAIM = "lstm-solves-vanishing"
@@ -21,7 +21,7 @@ class MissingMatplotlib(RuntimeError):
     """matplotlib is not installed."""
 
 
-def _figure_class() -> Any:
+def figure_class() -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -49,7 +49,7 @@ def _stamp(ax: Any, data: Mapping[str, Any]) -> None:
     ax.text(0.01, 0.99, text, transform=ax.transAxes, fontsize=6, alpha=0.7, va="top")
 
 
-def _plain_ticks(ax: Any) -> None:
+def plain_log_ticks(ax: Any) -> None:
     from matplotlib.ticker import FormatStrFormatter, LogLocator
 
     ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -80,7 +80,7 @@ def _time_vs_length(figure_cls: Any, data: Mapping[str, Any], path: Path) -> Pat
     )
     ax.legend(loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
-    _plain_ticks(ax)
+    plain_log_ticks(ax)
     _stamp(ax, data)
     fig.savefig(path, dpi=120)
     return path
@@ -105,7 +105,7 @@ def _ratio_vs_size(figure_cls: Any, data: Mapping[str, Any], path: Path) -> Path
     ax.set_ylabel("time / nn.RNN time (median, IQR)")
     ax.set_title("Hand-written loops vs nn.RNN, forward")
     ax.legend(fontsize=8)
-    _plain_ticks(ax)
+    plain_log_ticks(ax)
     _stamp(ax, data)
     fig.savefig(path, dpi=120)
     return path
@@ -137,7 +137,7 @@ def write_figures(claims: Sequence[Mapping[str, Any]], directory: str | Path) ->
     ``claims`` are result dictionaries (``ClaimResult.as_dict()`` or the ``claims`` list of
     ``rnnspec claims --json``).  Raises :class:`MissingMatplotlib` without matplotlib.
     """
-    figure_cls = _figure_class()
+    figure_cls = figure_class()
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     data = figure_data(claims)

@@ -54,7 +54,7 @@ packed = pack_padded_sequence(
 args = (packed, *args[1:])"""
 _GRADS = """
 if same:  # gradients of one weighted sum, w.r.t. the weights$and_inputs
-    tensors = lambda v: [t for a in v for t in tensors(a)] if type(v) is tuple else [v]  # noqa: E731
+    tensors = lambda v: [t for a in v for t in tensors(a)] if type(v) is tuple else [v]
     inputs = [a.requires_grad_(True) for a in tensors($inputs)]
     leaves = [*inputs, *module.parameters()]
     names = ["input", *["hx"] * (len(inputs) - 1), *(n for n, _ in module.named_parameters())]

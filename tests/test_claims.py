@@ -326,3 +326,39 @@ def test_methodrow_fields_used_by_the_ledger_exist():
     assert {"label", "shape", "params", "printed_shape", "printed_params"} <= set(
         MethodRow.__dataclass_fields__
     )
+
+
+def _ledger(device: str, naive: dict[int, float], verdict: str) -> dict:
+    sweep = [
+        {"sizes": {"seq_len": n, "batch_size": 32, "hidden_size": 128},
+         "ratios": {"naive": {"median": r}, "premul": {"median": r / 2}}}
+        for n, r in naive.items()
+    ]  # fmt: skip
+    claim = {"id": "manual-10-50x", "kind": "speed", "quote": "10-50x faster than manual RNN",
+             "measured": f"{device}: naive {naive[10]:.2f}x", "verdict": verdict,
+             "data": {"sizes": {"seq_len": 10, "batch_size": 32, "hidden_size": 128},
+                      "sweep": sweep}}  # fmt: skip
+    meta = {"device": f"{device} (a test machine), torch x", "clock": "wall", "quick": False}
+    return {"meta": meta, "claims": [claim]}
+
+
+def test_compare_puts_saved_ledgers_side_by_side(tmp_path, capsys):
+    paths = []
+    for device, naive, verdict in (("cpu", {10: 1.4, 100: 1.5}, REFUTED_HERE),
+                                   ("cuda", {10: 5.1, 100: 44.7}, HOLDS_HERE)):  # fmt: skip
+        paths.append(tmp_path / f"{device}.json")
+        paths[-1].write_text(json.dumps(_ledger(device, naive, verdict)), encoding="utf-8")
+    assert _claims_main(["--compare", *map(str, paths)]) == 0
+    out = capsys.readouterr().out
+    assert "| claim | the seed says | cpu | cuda |" in out
+    assert "naive 1.40x (**refuted here**) | naive 5.10x (**holds here**) |" in out
+    assert "| 100 | 1.50x | 44.70x | 0.75x | 22.35x |" in out
+
+
+def test_compare_refuses_a_file_that_is_not_a_ledger(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        _claims_main(["--compare", str(bad)])
+    assert exit_info.value.code == 2
+    assert "not a ledger" in capsys.readouterr().err
