@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._params import candidate_parameters, mapped_gradients
 from rnnspec.reference.oracle import oracle_forward
 
 
@@ -70,7 +71,7 @@ def gradients(trial: Trial) -> None:
         hr = _leaf(hx)
         outcome = trial.run(fn, xr, hr, who=who)
         loss = _weighted_sum(outcome, example.seed)
-        params = _named_parameters(fn)
+        params = _named_parameters(fn) if fn is reference else candidate_parameters(trial, fn)
         inputs = [xr, *_flat(hr), *params.values()]
         try:
             found = torch.autograd.grad(loss, inputs, allow_unused=True)
@@ -82,10 +83,12 @@ def gradients(trial: Trial) -> None:
             *[f"weight {n}" for n in params],
         ]
         grads[who] = dict(zip(names, found, strict=True))
+    # a candidate with its own weight names: compared through factory.parameter_map if any
+    grads["candidate"].update(mapped_gradients(trial, reference, candidate, grads["candidate"]))
     problems = []
     for name, expected in grads["reference"].items():
         if name not in grads["candidate"] or expected is None:
-            continue  # a candidate with its own weight names is compared on inputs only
+            continue  # its own weight names and no parameter_map: compared on inputs only
         actual = grads["candidate"][name]
         if actual is None:
             problems.append(f"grad {name}: the candidate's result does not depend on it")
