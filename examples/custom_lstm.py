@@ -5,6 +5,13 @@ ports from other frameworks do), supports layers, batch_first and initial states
 but not bidirectional, projections, packed or unbatched input, nor dropout: its
 ``scope`` says so, and rnnspec draws nothing outside it.
 
+Its parameters are named its own way (``weights.0``, ``biases.0``, ...), so the factory
+also declares ``parameter_map``: how they are computed from torch's.  With it the
+``gradients`` law compares the weight gradients with torch's; without it only the
+input's and the initial state's would be, and the ``finite-differences`` law, which
+needs no names, would still check every parameter's gradient against the candidate's
+own finite differences.
+
 Run it::
 
     python -m examples.custom_lstm
@@ -60,21 +67,40 @@ class FusedLSTM(nn.Module):
         return output, (torch.stack(h_n), torch.stack(c_n))
 
 
+def parameter_map(params: dict[str, Tensor]) -> dict[str, Tensor]:
+    """FusedLSTM's parameters computed from nn.LSTM's: W = [W_ih | W_hh], b = b_ih + b_hh.
+
+    Written with differentiable torch operations, it serves twice: the factory builds
+    the candidate with it, and rnnspec's ``gradients`` law pulls the candidate's weight
+    gradients back through it to compare them with torch's (dL/dW_ih and dL/dW_hh are
+    the two halves of dL/dW; dL/db_ih = dL/db_hh = dL/db).
+    """
+    fused = {}
+    layer = 0
+    while f"weight_ih_l{layer}" in params:
+        w_ih, w_hh = params[f"weight_ih_l{layer}"], params[f"weight_hh_l{layer}"]
+        fused[f"weights.{layer}"] = torch.cat([w_ih, w_hh], dim=1)
+        if f"bias_ih_l{layer}" in params:
+            fused[f"biases.{layer}"] = params[f"bias_ih_l{layer}"] + params[f"bias_hh_l{layer}"]
+        else:  # bias=False: the fused bias stays zero
+            fused[f"biases.{layer}"] = w_ih.new_zeros(w_ih.shape[0])
+        layer += 1
+    return fused
+
+
 @torch.no_grad()
 def factory(reference: nn.LSTM) -> FusedLSTM:
-    """Build a FusedLSTM holding ``reference``'s weights: W = [W_ih | W_hh], b = b_ih + b_hh."""
+    """Build a FusedLSTM holding ``reference``'s weights, as ``parameter_map`` gives them."""
     model = FusedLSTM(
         reference.input_size, reference.hidden_size, reference.num_layers, reference.batch_first
     )
     weight = next(reference.parameters())
     model.to(device=weight.device, dtype=weight.dtype)
-    params = dict(reference.named_parameters())
-    for layer in range(reference.num_layers):
-        fused = torch.cat([params[f"weight_ih_l{layer}"], params[f"weight_hh_l{layer}"]], dim=1)
-        model.weights[layer].copy_(fused)
-        if reference.bias:
-            model.biases[layer].copy_(params[f"bias_ih_l{layer}"] + params[f"bias_hh_l{layer}"])
+    model.load_state_dict(parameter_map(dict(reference.named_parameters())))
     return model
+
+
+factory.parameter_map = parameter_map  # type: ignore[attr-defined]
 
 
 factory.scope = Scope(  # type: ignore[attr-defined]

@@ -81,18 +81,22 @@ DEFAULTS = Tf32(matmul=False, cudnn_rnn=True)
 
 
 def _snapshot() -> list[tuple[Any, str, Any]]:
-    """Every flag :func:`cuda_precision` may change, as (owner, attribute, value)."""
-    owners: list[Any] = [torch.backends.cuda.matmul, torch.backends.cudnn]
-    owners += [getattr(torch.backends.cudnn, op) for op in ("conv", "rnn")
-               if hasattr(torch.backends.cudnn, op)]  # fmt: skip
+    """Every flag :func:`cuda_precision` may change, as (owner, attribute, value), in the
+    order to restore them: the legacy booleans first (setting one rewrites the newer
+    strings), then the strings, backend before operator."""
+    legacy: list[Any] = [torch.backends.cuda.matmul, torch.backends.cudnn]
+    owners = legacy + [getattr(torch.backends.cudnn, op) for op in ("conv", "rnn")
+                       if hasattr(torch.backends.cudnn, op)]  # fmt: skip
     saved: list[tuple[Any, str, Any]] = [
         (torch.backends.cudnn, "enabled", torch.backends.cudnn.enabled)
     ]
-    for owner in owners:
-        if hasattr(owner, "fp32_precision"):
-            saved.append((owner, "fp32_precision", owner.fp32_precision))
-    if not any(name == "fp32_precision" for _, name, _ in saved):  # torch < 2.9
-        saved += [(owner, "allow_tf32", owner.allow_tf32) for owner in owners[:2]]
+    for owner in legacy:
+        try:
+            saved.append((owner, "allow_tf32", owner.allow_tf32))
+        except RuntimeError:  # the two APIs disagree already; the strings below restore it
+            pass
+    saved += [(owner, "fp32_precision", owner.fp32_precision)
+              for owner in owners if hasattr(owner, "fp32_precision")]  # fmt: skip
     return saved
 
 

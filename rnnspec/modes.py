@@ -86,6 +86,8 @@ def _signature(value: Any, sizes: bool = True) -> Hashable:
 class ModeCandidate(nn.Module):
     """The reference run through a mode: one artifact per call key (and grad mode), cached.
 
+    ``per_grad_mode=False`` shares one artifact between calls with and without autograd.
+
     Its parameters are the last artifact's (the reference's before the first call),
     under torch's names, so the gradient laws compare weight gradients too.
     """
@@ -97,11 +99,12 @@ class ModeCandidate(nn.Module):
         key: Callable[[tuple[Any, ...]], Hashable] = lambda args: None,
         context: Callable[[], AbstractContextManager[Any]] = nullcontext,
         after: Callable[[Any], Any] = lambda result: result,
+        per_grad_mode: bool = True,
     ) -> None:
         super().__init__()
         # plain attributes, not submodules: the parameter names stay torch's
         self.__dict__.update(_reference=reference, _build=build, _key=key, _context=context)
-        self.__dict__.update(_after=after, _cache={}, _last=reference)
+        self.__dict__.update(_after=after, _cache={}, _last=reference, _grad=per_grad_mode)
 
     def conditions(self) -> AbstractContextManager[Any]:
         """The context every call runs in (e.g. the precision flags of a CUDA mode)."""
@@ -110,7 +113,7 @@ class ModeCandidate(nn.Module):
     def forward(self, *args: Any) -> Any:
         d = self.__dict__
         with quiet(), d["_context"]():
-            key = (d["_key"](args), torch.is_grad_enabled())
+            key = (d["_key"](args), d["_grad"] and torch.is_grad_enabled())
             if key not in d["_cache"]:
                 d["_cache"][key] = d["_build"](d["_reference"], args)
             d["_last"] = d["_cache"][key]
@@ -296,6 +299,7 @@ def _on_device(reference: nn.Module, device: str, **precision: Any) -> nn.Module
         build,
         context=(lambda: cuda_precision(**precision)) if device == "cuda" else nullcontext,
         after=lambda result: _to(result, "cpu"),
+        per_grad_mode=False,  # one copy, its parameters shared by every call
     )
 
 

@@ -34,7 +34,6 @@ from rnnspec.errata import ERRATA
 from rnnspec.gradients import GradientCurve
 from rnnspec.methods import SEED_SIZES, MethodRow, Sizes, measure_methods
 
-SEED_NOTEBOOK = Path(__file__).resolve().parents[1].parent / "shared/seed/rnn-methods-notebook.md"
 CLAIMS = all_claims()
 BY_ID = {c.id: c for c in CLAIMS}
 TINY = Sizes(batch_size=2, seq_len=3, input_size=4, hidden_size=6, output_size=10)
@@ -46,16 +45,25 @@ def judge(claim_id: str, ctx: Context | None = None) -> Outcome:
     return result.outcome
 
 
-@pytest.fixture(scope="module")
-def seed_text() -> str:
-    if not SEED_NOTEBOOK.exists():
-        pytest.skip(f"the seed notebook is not at {SEED_NOTEBOOK}")
-    return SEED_NOTEBOOK.read_text(encoding="utf-8")
+def quoted_lines(notebook: str) -> str:
+    """Every line of ``notebook`` that a claim or an erratum quotes, in order: seed_lines.txt."""
+    quotes = [c.quote for c in CLAIMS] + [e.quote for e in ERRATA]
+    lines = [line for line in notebook.splitlines() if any(q in line for q in quotes)]
+    return "".join(line + "\n" for line in lines)
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
-def test_quote_is_verbatim_in_the_seed(claim, seed_text):
-    assert claim.quote in seed_text, f"{claim.id}: {claim.quote!r} is not in the seed notebook"
+def test_quote_is_verbatim_in_the_seed(claim, seed_lines):
+    assert claim.quote in seed_lines, f"{claim.id}: {claim.quote!r} is not in the seed notebook"
+
+
+def test_the_carried_seed_lines_are_the_seeds(seed_notebook):
+    # seed_lines.txt stands in for the notebook where it is absent: it must be the
+    # notebook's lines that hold a quote, no more and no less
+    carried = (Path(__file__).parent / "seed_lines.txt").read_text(encoding="utf-8")
+    assert carried == quoted_lines(seed_notebook), (
+        "tests/seed_lines.txt is stale; regenerate it with: python tests/test_claims.py"
+    )
 
 
 def test_ledger_is_well_formed():
@@ -362,3 +370,10 @@ def test_compare_refuses_a_file_that_is_not_a_ledger(tmp_path, capsys):
         _claims_main(["--compare", str(bad)])
     assert exit_info.value.code == 2
     assert "not a ledger" in capsys.readouterr().err
+
+
+if __name__ == "__main__":  # regenerate tests/seed_lines.txt from the seed notebook
+    from conftest import SEED, SEED_LINES
+
+    SEED_LINES.write_text(quoted_lines(SEED.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {SEED_LINES}")

@@ -41,6 +41,9 @@ def test_cuda_precision_restores_the_callers_flags() -> None:
         assert Tf32.current() == Tf32(True, True)
         assert not torch.backends.cudnn.enabled
     assert (Tf32.current(), torch.backends.cudnn.enabled) == before
+    # torch >= 2.9 keeps the legacy flags beside the fp32_precision strings, and raises on
+    # reading allow_tf32 when they disagree: both must come back
+    assert torch.backends.cudnn.allow_tf32 == before[0].cudnn_rnn
 
 
 def test_torch_cudnn_flags_would_turn_tf32_back_on() -> None:

@@ -43,9 +43,9 @@ def test_stacked_erratum_quotes_the_seed_and_states_the_code() -> None:
     assert row.printed_shape != row.shape
 
 
-def test_every_erratum_quote_occurs_in_the_seed(seed_text: str) -> None:
+def test_every_erratum_quote_occurs_in_the_seed(seed_lines: str) -> None:
     for erratum in ERRATA:
-        assert erratum.quote in seed_text, erratum.id
+        assert erratum.quote in seed_lines, erratum.id
 
 
 def test_manual_loop_returns_every_hidden_state() -> None:

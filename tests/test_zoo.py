@@ -47,8 +47,39 @@ def _call(module: Any, args: tuple) -> Any:
         return exc
 
 
-def _first_difference(reference: Any, candidate: Any, calls: list[tuple]) -> str | None:
-    """How ``candidate`` departs from ``reference`` over successive ``calls``, or None."""
+def _gradients(module: Any, args: tuple) -> tuple[torch.Tensor, ...]:
+    """Gradients of a fixed weighted sum of every result: the arguments', then the total
+    norm of the parameters' (name-free, so modules that name their weights apart compare)."""
+    leaves = [a.clone().requires_grad_(True) for a in _flat(args)]
+    rebuilt = (leaves[0], *([] if len(args) == 1 else [_unflat(args[1], leaves[1:])]))
+    generator = torch.Generator().manual_seed(0)
+    outputs = _flat(module(*rebuilt))
+    loss = sum(
+        (torch.randn(t.shape, generator=generator, dtype=t.dtype) * t).sum() for t in outputs
+    )
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, leaves + params, allow_unused=True)
+    norms = [g.pow(2).sum() for g in grads[len(leaves) :] if g is not None]
+    return (*grads[: len(leaves)], torch.stack(norms).sum().sqrt())
+
+
+def _flat(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, tuple | list):
+        return [t for v in value for t in _flat(v)]
+    return [value]
+
+
+def _unflat(like: Any, leaves: list[torch.Tensor]) -> Any:
+    return tuple(leaves) if isinstance(like, tuple) else leaves[0]
+
+
+def _first_difference(
+    reference: Any, candidate: Any, calls: list[tuple], backward: bool = False
+) -> str | None:
+    """How ``candidate`` departs from ``reference`` over successive ``calls``, or None.
+
+    ``backward``: compare the gradients of each call as well (see ``_gradients``).
+    """
     for index, args in enumerate(calls):
         expected = _call(reference, _clone(args))
         given = _clone(args)
@@ -66,6 +97,13 @@ def _first_difference(reference: Any, candidate: Any, calls: list[tuple]) -> str
             torch.testing.assert_close(actual, expected, atol=ATOL, rtol=RTOL)
         except AssertionError as exc:
             return f"{where}: {exc}"
+        if backward:
+            try:
+                torch.testing.assert_close(
+                    _gradients(candidate, args), _gradients(reference, args), atol=ATOL, rtol=RTOL
+                )
+            except AssertionError as exc:
+                return f"{where}, gradients (inputs', then the parameters' norm): {exc}"
     return None
 
 
@@ -84,7 +122,9 @@ def test_registry_is_well_formed() -> None:
 @pytest.mark.parametrize("mutant", MUTANTS, ids=IDS)
 def test_mutant_is_wrong_on_its_trigger(mutant: Mutant) -> None:
     reference = mutant.trigger.reference()
-    difference = _first_difference(reference, mutant.factory(reference), mutant.trigger.arguments())
+    candidate = mutant.factory(reference)
+    trigger = mutant.trigger
+    difference = _first_difference(reference, candidate, trigger.arguments(), trigger.backward)
     assert difference is not None, f"{mutant.name} ({mutant.bug}) matched torch on its trigger"
 
 
@@ -92,7 +132,8 @@ def test_mutant_is_wrong_on_its_trigger(mutant: Mutant) -> None:
 def test_correct_loop_matches_torch_on_the_trigger(mutant: Mutant) -> None:
     reference = mutant.trigger.reference()
     loop = LOOPS[mutant.kind].from_module(reference)
-    difference = _first_difference(reference, loop, mutant.trigger.arguments())
+    trigger = mutant.trigger
+    difference = _first_difference(reference, loop, trigger.arguments(), trigger.backward)
     assert difference is None, f"trigger of {mutant.name}: {difference}"
 
 

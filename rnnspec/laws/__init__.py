@@ -12,6 +12,7 @@ from rnnspec.laws import (  # noqa: F401 - imported for registration
     packed,
     parity,
     seed,
+    selfgrad,
     shapes,
     structure,
 )
@@ -19,6 +20,7 @@ from rnnspec.laws._core import LAWS, Law, LawFailure, Outcome, Subject, Trial, l
 
 _ORDER = (
     "equivalence",
+    "selfgrad",
     "shapes",
     "structure",
     "batch",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._params import candidate_parameters, mapped_gradients
 from rnnspec.reference.oracle import oracle_forward
 
 
@@ -68,12 +70,18 @@ def gradients(trial: Trial) -> None:
     # Training mode: cuDNN refuses backward in eval mode (law eval-backward says so alone).
     reference, candidate = trial.build(training=True)
     x, hx = example.inputs()
-    grads = {who: _gradients(trial, fn, x, hx, who) for who, fn in
-             (("reference", reference), ("candidate", candidate))}  # fmt: skip
+    grads = {
+        "reference": _gradients(trial, reference, x, hx, "reference", _named_parameters),
+        "candidate": _gradients(
+            trial, candidate, x, hx, "candidate", lambda fn: candidate_parameters(trial, fn)
+        ),
+    }
+    # a candidate with its own weight names: compared through factory.parameter_map if any
+    grads["candidate"].update(mapped_gradients(trial, reference, candidate, grads["candidate"]))
     problems = []
     for name, expected in grads["reference"].items():
         if name not in grads["candidate"] or expected is None:
-            continue  # a candidate with its own weight names is compared on inputs only
+            continue  # its own weight names and no parameter_map: compared on inputs only
         actual = grads["candidate"][name]
         if actual is None:
             problems.append(f"grad {name}: the candidate's result does not depend on it")
@@ -94,7 +102,10 @@ def eval_backward(trial: Trial) -> None:
     grads = {}
     for mode in ("training", "eval"):
         _, candidate = trial.build(training=mode == "training")
-        grads[mode] = _gradients(trial, candidate, x, hx, f"candidate in {mode} mode")
+        grads[mode] = _gradients(
+            trial, candidate, x, hx, f"candidate in {mode} mode",
+            lambda fn: candidate_parameters(trial, fn),
+        )  # fmt: skip
     problems = []
     for name, expected in grads["training"].items():
         actual = grads["eval"][name]
@@ -109,13 +120,24 @@ def eval_backward(trial: Trial) -> None:
     _fail_on(trial, problems)
 
 
-def _gradients(trial: Trial, fn: Any, x: Tensor, hx: Any, who: str) -> dict[str, Any]:
-    """d(weighted sum of every result) / d(input, hx, each parameter) through ``fn``."""
+def _gradients(
+    trial: Trial,
+    fn: Any,
+    x: Tensor,
+    hx: Any,
+    who: str,
+    parameters: Callable[[Any], dict[str, Tensor]],
+) -> dict[str, Any]:
+    """d(weighted sum of every result) / d(input, hx, each of ``parameters(fn)``).
+
+    The parameters are read after the call: a candidate may build what it runs (and so
+    its parameters) on its first call, as the execution modes do.
+    """
     xr = x.clone().requires_grad_(True)
     hr = _leaf(hx)
     outcome = trial.run(fn, xr, hr, who=who)
     loss = _weighted_sum(outcome, trial.drawn().seed)
-    params = _named_parameters(fn)
+    params = parameters(fn)
     inputs = [xr, *_flat(hr), *params.values()]
     try:
         found = torch.autograd.grad(loss, inputs, allow_unused=True)

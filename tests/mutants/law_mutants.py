@@ -241,6 +241,7 @@ LAW_MUTANTS: dict[str, Subject] = {
     "equivalence": zoo("lstm_gates_igfo"),
     "gradients": loop(GRUTruncatedBackprop),
     "eval-backward": loop(LSTMNoGradInEval),
+    "finite-differences": zoo("gru_own_names_detached_w_hh"),
     "hx-none-is-zeros": loop(RNNNonZeroDefaultState),
     "oracle": zoo("gru_reset_before_matmul"),
     "stacked-composition": zoo("lstm_third_layer_reuses_second"),

@@ -1,7 +1,8 @@
 """Measure the zoo: first failing law and time to it, full-check time, baseline detection.
 
-Run from tests/: ``python -m mutants.measure [--markdown]``.  Checks run at default
-settings (``rnnspec.check(factory, kind, seed=0)``: 100 examples per law).
+Run from tests/: ``python -m mutants.measure [--markdown] [NAME ...]`` (names: only those
+mutants).  Checks run at default settings (``rnnspec.check(factory, kind, seed=0)``:
+100 examples per law).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from rnnspec import check
 from rnnspec.text import markdown_table, table
 
 
-def main(markdown: bool) -> None:
+def main(markdown: bool, names: list[str]) -> None:
     rows, firsts, fulls = [], [], []
     caught = {"rnnspec": 0, "constant": 0, "random": 0}
-    for mutant in MUTANTS:
+    chosen = [m for m in MUTANTS if not names or m.name in names]
+    for mutant in chosen:
         start = time.perf_counter()
         report = check(mutant.factory, mutant.kind, seed=0, scope=mutant.scope)
         full = time.perf_counter() - start
@@ -66,7 +68,7 @@ def main(markdown: bool) -> None:
         "fixed random case",
     ]
     print((markdown_table if markdown else table)(header, rows))
-    n = len(MUTANTS)
+    n = len(chosen)
     print()
     print(
         f"detection: rnnspec.check {caught['rnnspec']}/{n}, constant-weight case "
@@ -80,4 +82,4 @@ def main(markdown: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--markdown" in sys.argv)
+    main("--markdown" in sys.argv, [a for a in sys.argv[1:] if not a.startswith("--")])

@@ -199,6 +199,45 @@ class RNNTypeErrorBidirectionalNoBias(LoopRNN):
         return w
 
 
+def _own_name(torch_name: str) -> str:
+    """``weight_hh_l0`` -> ``w_hh``, ``bias_ih_l1_reverse`` -> ``b_ih_l1_reverse``."""
+    name = torch_name.replace("weight_", "w_").replace("bias_", "b_")
+    return name.replace("_l0", "", 1) if name.endswith("_l0") else name
+
+
+class GRUOwnNamesDetachedWhh(LoopGRU):
+    """Bug: its own parameter names (w_ih, w_hh, ...) and ``w_hh.detach()``: W_hh gets no gradient.
+
+    The forward pass is exact, and so are the gradients of the input and the initial
+    state; only training is broken (W_hh never moves).  Its own names hide it from a
+    comparison of weight gradients by torch's names.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        renamed = {_own_name(n): p for n, p in self._parameters.items()}
+        self._parameters.clear()
+        self._parameters.update(renamed)
+
+    @property
+    def weight_ih_l0(self) -> Tensor:  # the input checks read the weights' dtype here
+        return self.get_parameter("w_ih")  # AttributeError until renamed, as hasattr expects
+
+    def load_state_dict(self, state: Any, strict: bool = True, assign: bool = False) -> Any:
+        own = {_own_name(n): v for n, v in state.items()}
+        return super().load_state_dict(own, strict, assign)
+
+    def weights(self, layer: int, direction: int) -> Weights:
+        suffix = self._suffixes()[direction]
+        params = dict(self.named_parameters())
+        w = {
+            key: params.get(_own_name(f"{key}_l{layer}{suffix}"))
+            for key in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        }
+        w["weight_hh"] = w["weight_hh"].detach()  # type: ignore[union-attr]
+        return w
+
+
 # -- directions, layers, time ---------------------------------------------------------
 class GRUReverseNotFlippedBack(LoopGRU):
     """Bug: the reverse direction's outputs are left in reversed time order."""
@@ -426,10 +465,16 @@ def _one_value_above_threshold(example: Example) -> list[Call]:
 
 @dataclass(frozen=True)
 class Trigger:
-    """A case on which a mutant's bug shows: an example and the calls to make on it."""
+    """A case on which a mutant's bug shows: an example and the calls to make on it.
+
+    ``backward``: the bug shows only in gradients, so a replay also compares those of a
+    fixed loss (the input's, the initial state's and, name-free, the parameters' total
+    norm).
+    """
 
     example: Example
     calls: Callable[[Example], list[Call]] = once_calls
+    backward: bool = False
 
     def reference(self) -> Any:
         return self.example.reference()
@@ -488,6 +533,11 @@ MUTANTS: tuple[Mutant, ...] = (
     _mutant("rnn_drifts_after_50_steps", RNNDriftsAfter50Steps, _example("rnn", seq=60)),
     # weights
     _mutant("rnn_drops_b_hh", RNNDropsBHH, _example("rnn")),
+    _mutant(
+        "gru_own_names_detached_w_hh",
+        GRUOwnNamesDetachedWhh,
+        Trigger(_example("gru"), backward=True),
+    ),
     _mutant("gru_drops_b_hh", GRUDropsBHH, _example("gru")),
     _mutant(
         "lstm_reverse_uses_forward_weights",
