@@ -11,6 +11,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -26,6 +27,8 @@ from rnnspec.scope import Scope
 __all__ = ["CANDIDATE_KINDS", "check", "check_subject", "run_law"]
 
 CANDIDATE_KINDS = ("rnn", "lstm", "gru")
+SCOUT_EXAMPLES = (1, 5)
+"""Examples per law in the runner's first passes (see :func:`check_subject`)."""
 Progress = Callable[[str, LawResult | None], None]
 _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
 
@@ -90,24 +93,57 @@ def check_subject(
     selected: list[Law] | None = None,
     shrink: bool = True,
 ) -> Report:
-    """Run every law of ``subject.kind`` (or the ``laws`` ids) against a built subject."""
+    """Run every law of ``subject.kind`` (or the ``laws`` ids) against a built subject.
+
+    Passes of growing budgets: every law first runs one example, then five (the
+    expensive laws last in each pass), then the laws still passing run their whole budget.
+    Most bugs show within a few examples, so a wrong candidate's first failure comes
+    within a second or so whichever law finds it, instead of after every law before it
+    has run in full.  ``progress(law_id, None)`` is called
+    before the run that decides a law, ``progress(law_id, result)`` once it is decided.
+    """
     selected = selected if selected is not None else _select(subject.kind, laws)
     seed = seed if seed is not None else random.randrange(2**32)
     report = Report(subject.kind, subject.name, subject.scope, seed, max_examples)
+    budgets = sorted({min(n, max_examples) for n in (*SCOUT_EXAMPLES, max_examples)})
+    decided: dict[str, LawResult] = {}
+    scouted: dict[str, LawResult] = {}
     threads = torch.get_num_threads()
     # The laws run thousands of tiny tensors: one intra-op thread is faster, and on a
     # busy machine two OpenMP threads spinning on each other are many times slower.
     torch.set_num_threads(1)
+    start = time.perf_counter()
     try:
-        for law in selected:
-            if progress:
-                progress(law.id, None)
-            result = run_law(law, subject, max_examples=max_examples, seed=seed, shrink=shrink)
-            report.results.append(result)
-            if progress:
-                progress(law.id, result)
+        for budget in budgets:
+            last = budget == budgets[-1]
+            order = sorted(selected, key=lambda law: law.expensive)  # stable: registry order
+            for law in order:
+                if law.id in decided:
+                    continue
+                if progress and last:
+                    progress(law.id, None)
+                offset = time.perf_counter() - start
+                result = run_law(law, subject, max_examples=budget, seed=seed, shrink=shrink)
+                if law.id in scouted:  # the examples of its earlier passes count too
+                    before = scouted[law.id]
+                    result = replace(result, examples=result.examples + before.examples,
+                                     seconds=result.seconds + before.seconds)  # fmt: skip
+                if result.status == "passed" and not last:
+                    scouted[law.id] = result
+                    continue
+                if result.first_failure_seconds is not None:  # (from the start of its run)
+                    found = offset + result.first_failure_seconds
+                    first = report.first_failure_seconds
+                    if first is None or found < first:
+                        report.first_failure_seconds, report.first_failed_law = found, law.id
+                decided[law.id] = result
+                if progress:
+                    if not last:
+                        progress(law.id, None)
+                    progress(law.id, result)
     finally:
         torch.set_num_threads(threads)
+    report.results = [decided[law.id] for law in selected]
     return report
 
 

@@ -47,9 +47,10 @@ class Report:
     seed: int
     max_examples: int
     results: list[LawResult] = field(default_factory=list)
-    tf32: Tf32 = field(
-        default_factory=Tf32.current
-    )  # the process's settings the candidate ran under
+    first_failure_seconds: float | None = None  # from the start of the check...
+    first_failed_law: str | None = None  # ...to the first failing example, of this law
+    # the process's TF32 settings, which the candidate ran under
+    tf32: Tf32 = field(default_factory=Tf32.current)
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,8 @@ class Report:
             "max_examples": self.max_examples,
             "ok": self.ok,
             "counts": self.counts(),
+            "first_failure_seconds": self.first_failure_seconds,
+            "first_failed_law": self.first_failed_law,
             "scope": self.scope.to_json(),
             "tolerances": {
                 str(dtype).removeprefix("torch."): {

@@ -14,7 +14,7 @@ from torch import nn
 import rnnspec
 from rnnspec.checker import run_law
 from rnnspec.devices import DEFAULTS, OFF, Tf32, cuda_precision
-from rnnspec.laws import LAWS, Subject
+from rnnspec.laws import LAWS, Subject, Trial
 from rnnspec.modes import MODES
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -69,3 +69,18 @@ def test_the_default_precision_differs_from_tf32_off_for_an_lstm() -> None:
             with cuda_precision(tf32):
                 results[tf32] = float((lstm(x)[0].double() - exact).abs().max())
     assert results[DEFAULTS] > 5 * results[OFF], results
+
+
+def test_reference_calls_on_cuda_run_with_tf32_off_whatever_the_callers_settings() -> None:
+    trial = Trial(LAWS["equivalence"], Subject("rnn", lambda r: r), lambda *a, **k: None)
+    seen = []
+
+    def module(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        seen.append(Tf32.current())
+        return x, x[:1]
+
+    x = torch.zeros(2, 1, 3, device="cuda")
+    with cuda_precision(DEFAULTS):
+        trial.call(module, x, who="reference")
+        trial.call(module, x, who="candidate")
+    assert seen == [OFF, DEFAULTS]

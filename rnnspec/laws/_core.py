@@ -150,6 +150,7 @@ class Law:
     check: Callable[[Trial], None]
     module: str
     needs: Callable[[Subject], str | None] = field(default=lambda subject: None)
+    expensive: bool = False  # an example costs far more than other laws': scouted last
 
     def skip_reason(self, subject: Subject) -> str | None:
         """Why this law cannot run for ``subject`` (out of scope), or None."""
@@ -167,13 +168,16 @@ def law(
     sentence: str,
     kinds: tuple[str, ...] = ("rnn", "lstm", "gru"),
     needs: Callable[[Subject], str | None] | None = None,
+    expensive: bool = False,
 ) -> Callable[[Callable[[Trial], None]], Callable[[Trial], None]]:
     """Register the decorated check as the law ``id``."""
 
     def register(check: Callable[[Trial], None]) -> Callable[[Trial], None]:
         if id in LAWS:
             raise ValueError(f"law id {id!r} registered twice")
-        LAWS[id] = Law(id, sentence, kinds, check, check.__module__, needs or (lambda s: None))
+        LAWS[id] = Law(
+            id, sentence, kinds, check, check.__module__, needs or (lambda s: None), expensive
+        )
         return check
 
     return register

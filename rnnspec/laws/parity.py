@@ -81,6 +81,7 @@ def _needs_meta(subject: Subject) -> str | None:
     "meta-shapes",
     "On the meta device the network computes nothing but returns the same shapes.",
     needs=_needs_meta,
+    expensive=True,  # torch's Python decompositions run on meta: ~1000x slower per op
 )
 def meta_shapes(trial: Trial) -> None:
     # On meta every op runs through Python decompositions, ~1000x slower than CPU:
