@@ -40,14 +40,19 @@ def premul_loop(x: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor) -> Tensor:
     """A tanh RNN over batch-first ``x`` with every step's input projection in one matmul.
 
     Returns the last hidden state ``(B, H)``; ``bias`` is ``b_ih + b_hh``.
+
+    The steps are taken from ``xw.unbind(0)``, not ``xw[t]``: ``xw`` requires grad in
+    training, and each ``xw[t]``'s backward writes a gradient the size of all of ``xw``
+    (T, B, H), so ``T`` of them make the backward quadratic in ``T``.  ``unbind``'s backward
+    stacks the ``T`` step gradients once.
     """
     batch, steps = x.shape[0], x.shape[1]
     flat = x.transpose(0, 1).reshape(steps * batch, x.shape[2])  # (T*B, I)
     xw = torch.addmm(bias, flat, w_ih.t()).view(steps, batch, w_ih.shape[0])  # (T, B, H)
     h = torch.zeros(batch, w_hh.shape[0], dtype=x.dtype, device=x.device)  # (B, H)
     w_hh_t = w_hh.t()
-    for t in range(steps):
-        h = torch.addmm(xw[t], h, w_hh_t).tanh()  # (B, H)
+    for xw_t in xw.unbind(0):  # each (B, H)
+        h = torch.addmm(xw_t, h, w_hh_t).tanh()  # (B, H)
     return h
 
 
