@@ -22,6 +22,7 @@ from rnnspec.methods import Sizes
 from rnnspec.workloads import (
     GROUPS,
     SWEEP,
+    TRAIN_SWEEP,
     Group,
     PremulRNN,
     Workload,
@@ -33,6 +34,7 @@ __all__ = [
     "CLOCKS",
     "GROUPS",
     "SWEEP",
+    "TRAIN_SWEEP",
     "Group",
     "PremulRNN",
     "Ratio",

@@ -24,6 +24,7 @@ from rnnspec.reference.seed import BiRNN, BuiltInRNN, GRUModel, LSTMModel, Manua
 __all__ = [
     "GROUPS",
     "SWEEP",
+    "TRAIN_SWEEP",
     "Builder",
     "Group",
     "PremulRNN",
@@ -214,11 +215,12 @@ GROUPS: dict[str, Group] = _groups(
     ),
     Group(
         "manual-train",
-        "seed ManualRNN loop, premul loop vs nn.RNN: training step",
+        "seed ManualRNN loop, premul loop, scripted premul loop vs nn.RNN: training step",
         "nn.RNN",
         {
             "naive": _naive(train=True),
             "premul": _module(_premul(scripted=False), train=True),
+            "scripted": _module(_premul(scripted=True), train=True),
             "nn.RNN": _module(_builtin, train=True),
         },
     ),
@@ -276,3 +278,10 @@ SWEEP: tuple[Sizes, ...] = (
     *(replace(SEED_SIZES, hidden_size=h) for h in (32, 512)),
 )
 """Sizes beyond the seed's for the manual-vs-nn.RNN sweep: one size changed at a time."""
+
+TRAIN_SWEEP: tuple[Sizes, ...] = tuple(replace(SEED_SIZES, seq_len=t) for t in (100, 1000))
+"""Lengths beyond the seed's (10) for the ``manual-train`` group.
+
+A loop whose backward is quadratic in the length looks fine at 10 steps and costs seconds
+a step at 1000, so the training comparison runs to 1000 steps.
+"""
