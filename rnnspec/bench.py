@@ -23,6 +23,7 @@ from rnnspec.methods import Sizes
 from rnnspec.workloads import (
     GROUPS,
     SWEEP,
+    TRAIN_SWEEP,
     Group,
     PremulRNN,
     Workload,
@@ -34,6 +35,7 @@ __all__ = [
     "CLOCKS",
     "GROUPS",
     "SWEEP",
+    "TRAIN_SWEEP",
     "Group",
     "PremulRNN",
     "Ratio",

@@ -24,6 +24,7 @@ from rnnspec.reference.seed import BiRNN, BuiltInRNN, GRUModel, LSTMModel, Manua
 __all__ = [
     "GROUPS",
     "SWEEP",
+    "TRAIN_SWEEP",
     "Builder",
     "Group",
     "PremulRNN",
@@ -40,14 +41,19 @@ def premul_loop(x: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor) -> Tensor:
     """A tanh RNN over batch-first ``x`` with every step's input projection in one matmul.
 
     Returns the last hidden state ``(B, H)``; ``bias`` is ``b_ih + b_hh``.
+
+    The steps are taken from ``xw.unbind(0)``, not ``xw[t]``: ``xw`` requires grad in
+    training, and each ``xw[t]``'s backward writes a gradient the size of all of ``xw``
+    (T, B, H), so ``T`` of them make the backward quadratic in ``T``.  ``unbind``'s backward
+    stacks the ``T`` step gradients once.
     """
     batch, steps = x.shape[0], x.shape[1]
     flat = x.transpose(0, 1).reshape(steps * batch, x.shape[2])  # (T*B, I)
     xw = torch.addmm(bias, flat, w_ih.t()).view(steps, batch, w_ih.shape[0])  # (T, B, H)
     h = torch.zeros(batch, w_hh.shape[0], dtype=x.dtype, device=x.device)  # (B, H)
     w_hh_t = w_hh.t()
-    for t in range(steps):
-        h = torch.addmm(xw[t], h, w_hh_t).tanh()  # (B, H)
+    for xw_t in xw.unbind(0):  # each (B, H)
+        h = torch.addmm(xw_t, h, w_hh_t).tanh()  # (B, H)
     return h
 
 
@@ -209,11 +215,12 @@ GROUPS: dict[str, Group] = _groups(
     ),
     Group(
         "manual-train",
-        "seed ManualRNN loop, premul loop vs nn.RNN: training step",
+        "seed ManualRNN loop, premul loop, scripted premul loop vs nn.RNN: training step",
         "nn.RNN",
         {
             "naive": _naive(train=True),
             "premul": _module(_premul(scripted=False), train=True),
+            "scripted": _module(_premul(scripted=True), train=True),
             "nn.RNN": _module(_builtin, train=True),
         },
     ),
@@ -271,3 +278,10 @@ SWEEP: tuple[Sizes, ...] = (
     *(replace(SEED_SIZES, hidden_size=h) for h in (32, 512)),
 )
 """Sizes beyond the seed's for the manual-vs-nn.RNN sweep: one size changed at a time."""
+
+TRAIN_SWEEP: tuple[Sizes, ...] = tuple(replace(SEED_SIZES, seq_len=t) for t in (100, 1000))
+"""Lengths beyond the seed's (10) for the ``manual-train`` group.
+
+A loop whose backward is quadratic in the length looks fine at 10 steps and costs seconds
+a step at 1000, so the training comparison runs to 1000 steps.
+"""

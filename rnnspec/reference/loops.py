@@ -150,12 +150,17 @@ class LoopRecurrent(nn.Module):
     def run_direction(
         self, x: Tensor, state: State, w: Weights, lengths: Tensor | None, reverse: bool
     ) -> tuple[Tensor, State]:
-        """Run one direction of one layer over ``x`` (T, B, I)."""
+        """Run one direction of one layer over ``x`` (T, B, I).
+
+        The steps are ``x.unbind(0)`` rather than ``x[t]``: when ``x`` requires grad (an
+        input under test, or the layer below's output), each ``x[t]``'s backward writes a
+        gradient as large as all of ``x``, which makes the backward quadratic in ``T``.
+        """
         if reverse:
             x = reverse_time(x, lengths)
         outputs = []
-        for t in range(x.shape[0]):
-            out, new_state = self.cell(x[t], state, w)
+        for t, x_t in enumerate(x.unbind(0)):  # x_t: (B, I)
+            out, new_state = self.cell(x_t, state, w)
             if lengths is not None:  # packed: finished sequences keep their state
                 alive = (t < lengths).unsqueeze(1)  # (B, 1)
                 new_state = tuple(

@@ -18,7 +18,7 @@ from rnnspec.methods import SEED_SIZES
 T100 = replace(SEED_SIZES, seq_len=100)
 CASES = [
     *(("manual-forward", s) for s in (SEED_SIZES, *bench.SWEEP)),
-    ("manual-train", SEED_SIZES),
+    *(("manual-train", s) for s in (SEED_SIZES, *bench.TRAIN_SWEEP)),
     ("bidirectional-forward", SEED_SIZES),
     ("bidirectional-forward", T100),
     ("bidirectional-train", SEED_SIZES),

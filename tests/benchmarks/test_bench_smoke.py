@@ -29,6 +29,20 @@ def test_premul_loops_compute_nn_rnn(scripted):
     torch.testing.assert_close(bench.PremulRNN(model, scripted=scripted)(x), model(x))
 
 
+@pytest.mark.parametrize("scripted", [False, True], ids=["premul", "scripted"])
+def test_premul_loops_train_like_nn_rnn(scripted):
+    """The premul loops' training step computes nn.RNN's gradients (input and weights)."""
+    torch.manual_seed(0)
+    model = BuiltInRNN(TINY.input_size, TINY.hidden_size, TINY.output_size)
+    premul = bench.PremulRNN(model, scripted=scripted)
+    x = torch.randn(TINY.batch_size, 7, TINY.input_size, requires_grad=True)
+    wanted = torch.autograd.grad(model(x).square().sum(), [x, *model.parameters()])
+    for _ in range(3):  # TorchScript profiles its first calls, then optimises
+        got = torch.autograd.grad(premul(x).square().sum(), [x, *model.parameters()])
+        for g, w in zip(got, wanted, strict=True):
+            torch.testing.assert_close(g, w)
+
+
 @pytest.mark.parametrize("clock", sorted(bench.CLOCKS))
 def test_measure_interleaves_and_reports_ratios(clock):
     group = bench.GROUPS["bidirectional-forward"]
