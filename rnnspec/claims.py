@@ -79,12 +79,14 @@ class Settings:
     sweep_hidden_sizes: tuple[int, ...]
     gradient_lengths: tuple[int, ...]
     gradient_seeds: int
+    train_seq_lens: tuple[int, ...] = ()  # the training-step comparison's lengths beyond the seed's
 
 
 FULL = Settings(
-    21, 0.05, (20, 50, 100, 200, 500, 1000), (1, 256), (32, 512), (10, 25, 50, 100, 200, 500), 5
-)
-QUICK = Settings(7, 0.02, (20, 100, 500, 1000), (), (), (10, 50, 100, 200), 3)
+    21, 0.05, (20, 50, 100, 200, 500, 1000), (1, 256), (32, 512), (10, 25, 50, 100, 200, 500), 5,
+    (100, 1000),
+)  # fmt: skip
+QUICK = Settings(7, 0.02, (20, 100, 500, 1000), (), (), (10, 50, 100, 200), 3, (100, 1000))
 
 
 @dataclass
@@ -132,6 +134,11 @@ class Context:
             *(replace(s, batch_size=b) for b in p.sweep_batch_sizes if b != s.batch_size),
             *(replace(s, hidden_size=h) for h in p.sweep_hidden_sizes if h != s.hidden_size),
         )
+
+    def train_sweep(self) -> tuple[Sizes, ...]:
+        """The sizes the training-step comparison is repeated at: longer sequences."""
+        return tuple(replace(self.sizes, seq_len=t) for t in self.plan.train_seq_lens
+                     if t != self.sizes.seq_len)  # fmt: skip
 
     def gradients(self) -> dict[str, GradientCurve]:
         if self._curves is None:

@@ -122,26 +122,37 @@ def manual_speed(low: float, high: float | None) -> Callable[[Context], Outcome]
 
 
 def python_loop_speed(ctx: Context) -> Outcome:
-    """Is the seed's loop slower, and is the Python loop the reason?"""
+    """Is the seed's loop slower, and is the Python loop the reason? (Training too.)"""
     t = ctx.timings("manual-forward")
     naive, premul = t.ratio("naive", "nn.RNN"), t.ratio("premul", "nn.RNN")
     slower, loop_costs = naive.median >= FASTER, premul.median >= FASTER
     if slower and not loop_costs:
         why = (
             "a Python loop with the input projections hoisted is no slower than nn.RNN, so the "
-            "cost is the seed's per-step concatenation and two Linear layers, not the loop"
+            "cost is the seed's per-step concatenation and its two Linear layers per step (the "
+            "input projection among them), not the loop"
         )
     elif slower:
         why = "both Python loops are slower than nn.RNN"
     else:
         why = "the seed's loop is not slower than nn.RNN here"
+    trains = [ctx.timings("manual-train", s) for s in (ctx.sizes, *ctx.train_sweep())]
+    training = "; ".join(
+        f"T={s.sizes.seq_len}: "
+        + ", ".join(f"{n} {s.ratio(n, 'nn.RNN').median:.2f}x" for n in s.seconds if n != "nn.RNN")
+        for s in trains
+    )
     return Outcome(
         HOLDS_HERE if slower and loop_costs else REFUTED_HERE,
         f"{_device_type(t)}: naive {naive.median:.2f}x, premul {premul.median:.2f}x",
         f"Rule: holds here if the seed's loop is slower than nn.RNN (ratio >= {FASTER}) and a "
         f"Python loop doing only the recurrence (premul) is slower too. Measured naive/nn.RNN "
-        f"{naive}, premul/nn.RNN {premul}: {why}. {_where(t)}",
-        {"ratios": _ratios(t, "nn.RNN")},
+        f"{naive}, premul/nn.RNN {premul}: {why}. A training step (forward, backward) over "
+        f"nn.RNN's, by length: {training}. {_where(t)}",
+        {
+            "ratios": _ratios(t, "nn.RNN"),
+            "train": [{**s.as_dict(), "ratios": _ratios(s, "nn.RNN")} for s in trains],
+        },
     )
 
 
