@@ -116,7 +116,7 @@ def test_the_device_wrapper_moves_everything_there_and_back() -> None:
     def on_cpu(reference: nn.Module) -> nn.Module:
         return _on_device(reference, "cpu")
 
-    laws = ["equivalence", "packed", "gradients"]
+    laws = ["equivalence", "packed", "gradients", "finite-differences", "eval-backward"]
     report = check(on_cpu, "lstm", scope=Scope(), max_examples=3, seed=0, laws=laws)
     assert report.ok, report.summary()
 

@@ -60,7 +60,9 @@ def _needs(subject: Subject) -> str | None:
 )
 def finite_differences(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, dtypes=("float64",))
-    _, candidate = trial.build()
+    # training mode (dropout 0: the same function), as the gradients law: cuDNN refuses
+    # backward in eval mode, and eval-backward says so alone
+    _, candidate = trial.build(training=True)
     x, hx = example.inputs()
     states = [] if hx is None else list(hx) if isinstance(hx, tuple) else [hx]
     named: dict[str, Tensor] = {"input": x.clone().requires_grad_(True)}
@@ -152,7 +154,7 @@ class _Loss:
             for sign in (1.0, -1.0):
                 with torch.no_grad():
                     for t, s, d in zip(tensors, saved, direction, strict=True):
-                        t.copy_(s + sign * step * d.to(t.dtype))
+                        t.copy_(s + sign * step * d.to(t))  # the parameter's dtype and device
                 # with autograd on, as for the gradients: a candidate may run another
                 # artifact (with other parameters) without it, as the execution modes do
                 values.append(float(self.evaluate().detach()))
@@ -173,7 +175,7 @@ class _Loss:
         autograd = float(
             sum(
                 (
-                    (g.double() * d).sum()
+                    (g.double().cpu() * d).sum()
                     for g, d in zip(grads, direction, strict=True)
                     if g is not None
                 ),
