@@ -306,3 +306,31 @@ def test_without_a_test_path_only_the_law_items_run(pytester: pytest.Pytester) -
     beside.stdout.fnmatch_lines(["*test_the_projects_own PASSED*", "rnnspec::gru::shape PASSED*"])
     plain = pytester.runpytest("-p", "no:cacheprovider")  # without the plugin's options
     plain.assert_outcomes(passed=1)
+
+
+def test_the_replay_command_gives_the_same_example(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(wrong=WRONG_FORWARD)
+    impl = (*_impl("wrong:factory", "lstm"), "--rnnspec-seed", "5")
+    whole = pytester.runpytest(*impl, "--rnnspec-laws", "equivalence,dropout-inactive")
+    alone = pytester.runpytest(*impl, "rnnspec::lstm::dropout-inactive")
+    alone.assert_outcomes(failed=1)
+
+    def example(result: pytest.RunResult) -> list[str]:
+        return [line for line in result.outlines if line.startswith("  example: ")]
+
+    assert example(alone) == example(whole)[-1:]
+
+
+@pytest.mark.slow
+def test_xdist_workers_share_the_seed_in_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(wrong=WRONG_FORWARD)
+    result = pytester.runpytest_subprocess(
+        *_impl("wrong:factory", "gru"),
+        "-n",
+        "2",
+        "rnnspec::gru::equivalence",
+        "rnnspec::gru::oracle",
+    )
+    result.assert_outcomes(failed=2)
+    seeds = set(re.findall(r"seed (\d+)", result.stdout.str()))
+    assert len(seeds) == 1, result.stdout.str()
