@@ -7,7 +7,13 @@ import json
 import sys
 from typing import Any
 
-from rnnspec.options import UsageError, add_options, load_object, parse_laws
+from rnnspec.options import (
+    UsageError,
+    add_options,
+    load_object,
+    misspelled_scope_message,
+    parse_laws,
+)
 
 __all__ = ["add_parsers"]
 
@@ -106,11 +112,16 @@ def _target_reports(args: argparse.Namespace) -> list[Any]:
 
     if scope is not None and not isinstance(scope, Scope):
         raise UsageError(f"--scope {args.scope} is a {type(scope).__name__}, not an rnnspec.Scope")
+    if scope is None:  # the factory's own, resolved here so that a misspelling is one line
+        misspelled = misspelled_scope_message(factory)
+        if misspelled:
+            print(f"rnnspec check: warning: {misspelled}", file=sys.stderr)
+        scope = getattr(factory, "scope", None) or Scope()
     common = _common(args)
     print(f"checking {args.target} as {args.kind}", file=sys.stderr)
     try:
         return [check(factory, args.kind, scope=scope, **common)]
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
 
 

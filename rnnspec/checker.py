@@ -19,8 +19,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from rnnspec.causes import mark_probable_causes
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
 from rnnspec.laws._core import CandidateHung, factory_path
+from rnnspec.options import warn_misspelled_scope
 from rnnspec.report import LawResult, Report
 from rnnspec.scope import Scope
 
@@ -64,6 +66,8 @@ def check(
         raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
     if deadline is not None and deadline <= 0:
         raise ValueError(f"deadline must be positive seconds or None, got {deadline!r}")
+    if scope is None:
+        warn_misspelled_scope(factory)
     scope = scope if scope is not None else getattr(factory, "scope", None) or Scope()
     if not isinstance(scope, Scope):
         raise TypeError(f"scope must be an rnnspec.Scope, got {type(scope).__name__}")
@@ -143,7 +147,7 @@ def check_subject(
                     progress(law.id, result)
     finally:
         torch.set_num_threads(threads)
-    report.results = [decided[law.id] for law in selected]
+    report.results = mark_probable_causes([decided[law.id] for law in selected])
     return report
 
 

@@ -7,14 +7,28 @@ types, defaults and help.  This module imports no torch.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
+import sysconfig
+import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KINDS", "OPTIONS", "Option", "UsageError", "load_object", "positive_int"]
+__all__ = [
+    "KINDS",
+    "OPTIONS",
+    "MisspelledScopeWarning",
+    "Option",
+    "UsageError",
+    "load_object",
+    "misspelled_scope",
+    "positive_int",
+    "warn_misspelled_scope",
+]
 
 KINDS = ("rnn", "lstm", "gru")
 
@@ -93,7 +107,11 @@ def add_options(add: Callable[..., Any], prefix: str = "") -> None:
 
 
 def load_object(spec: str, what: str) -> Any:
-    """Import ``MODULE:NAME`` (NAME may be dotted); a UsageError names what went wrong."""
+    """Import ``MODULE:NAME`` (NAME may be dotted); a UsageError names what went wrong.
+
+    An error while the module itself runs (a syntax error, an exception at import, a
+    misspelled keyword) is a usage error too, in one line naming the file and line.
+    """
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise UsageError(f"{what} must look like MODULE:NAME, got {spec!r}")
@@ -101,13 +119,89 @@ def load_object(spec: str, what: str) -> Any:
         sys.path.insert(0, os.getcwd())
     try:
         obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name or module_name.startswith(f"{exc.name}."):
+            raise UsageError(f"cannot import module {module_name!r} for {what}: {exc}") from None
+        raise UsageError(_import_failure(module_name, what, exc)) from None
     except ImportError as exc:
         raise UsageError(f"cannot import module {module_name!r} for {what}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the user's module failed while it ran
+        raise UsageError(_import_failure(module_name, what, exc)) from None
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise UsageError(f"module {module_name!r} has no attribute {attr!r} ({what})")
         obj = getattr(obj, part)
     return obj
+
+
+def _import_failure(module_name: str, what: str, exc: BaseException) -> str:
+    """One line: where importing the user's module failed, and with what."""
+    text = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        place = f"{exc.filename}, line {exc.lineno}"
+        detail = f"{type(exc).__name__}: {exc.msg}"
+    else:
+        place = _user_frame(exc)
+    return f"importing {module_name!r} for {what} failed at {place}: {detail}"
+
+
+def _user_frame(exc: BaseException) -> str:
+    """The deepest frame of ``exc``'s traceback in the user's code.
+
+    The user's code is any file outside the standard library, the installed packages
+    and rnnspec itself: an exception raised inside torch or rnnspec (a Scope that refuses
+    a value) is reported at the user's line that called it.
+    """
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    library = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    library.add(os.path.dirname(os.path.abspath(__file__)))
+    roots = tuple(os.path.join(os.path.abspath(p), "") for p in library if p)
+    own = [f for f in frames if not os.path.abspath(f.filename).startswith(roots)]
+    chosen = own or frames
+    if not chosen:
+        return "an unknown place"
+    return f"{chosen[-1].filename}, line {chosen[-1].lineno}"
+
+
+class MisspelledScopeWarning(UserWarning):
+    """The factory has no ``scope`` but an attribute whose name is close to it."""
+
+
+def misspelled_scope(factory: Any) -> list[str]:
+    """Attributes of ``factory`` that look like a misspelled ``scope`` (when it has none).
+
+    Close by difflib's ratio (``scopes``, ``scop``, ``_scope``) or equal but for case
+    (``Scope``, ``SCOPE``); dunder names are not considered.
+    """
+    if hasattr(factory, "scope"):
+        return []
+    names = set(dir(factory))
+    func = getattr(factory, "__func__", None)  # a bound method: its function's attributes
+    if func is not None:
+        names |= set(dir(func))
+    names = {n for n in names if not (n.startswith("__") and n.endswith("__"))}
+    close = set(difflib.get_close_matches("scope", names, n=5, cutoff=0.75))
+    close |= {n for n in names if n.lower() == "scope"}
+    return sorted(close)
+
+
+def warn_misspelled_scope(factory: Any, stacklevel: int = 2) -> None:
+    """Warn (MisspelledScopeWarning) when ``factory`` has a misspelled ``scope``."""
+    message = misspelled_scope_message(factory)
+    if message:
+        warnings.warn(message, MisspelledScopeWarning, stacklevel=stacklevel + 1)
+
+
+def misspelled_scope_message(factory: Any) -> str | None:
+    names = misspelled_scope(factory)
+    if not names:
+        return None
+    shown = ", ".join(f"factory.{n}" for n in names)
+    return (
+        f"{shown} is ignored: rnnspec reads factory.scope (a misspelling?); "
+        "checking with the default Scope()"
+    )
 
 
 def parse_laws(text: str | None) -> list[str] | None:

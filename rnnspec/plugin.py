@@ -1,20 +1,37 @@
 """pytest plugin: ``pytest --rnnspec-impl MODULE:FACTORY --rnnspec-kind lstm``.
 
-Collects one test item per law, with stable ids ``rnnspec::<kind>::<law>``, so a
-project can run rnnspec's laws in its own test suite, select them with ``-k`` and
-xfail one with ``--rnnspec-xfail LAW``.  The options are those of ``rnnspec check``
-(``rnnspec.options``).  Nothing here imports torch unless ``--rnnspec-impl`` is given.
+Collects one test item per law under a collector of its own, with node ids
+``rnnspec::<kind>::<law>``: they count in ``collected N items``, and select like any
+pytest node: ``-k``, ``--deselect rnnspec::lstm::packed``, and as positional arguments
+(``pytest --rnnspec-impl ... rnnspec::lstm::shape``; ``rnnspec::lstm`` selects them all).
+With ``--rnnspec-impl`` and no test path the law items run alone (not the project's
+``testpaths``); name paths to run them beside your tests.  ``--rnnspec-xfail LAW``
+expects a law to fail.  The header names the run's seed; a failure carries its
+Hypothesis blob and the command that replays it.  The options are those of
+``rnnspec check`` (``rnnspec.options``).  Nothing here imports torch unless
+``--rnnspec-impl`` is given.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from rnnspec.options import UsageError, add_options, load_object, parse_laws
+from rnnspec.options import (
+    MisspelledScopeWarning,
+    UsageError,
+    add_options,
+    load_object,
+    misspelled_scope_message,
+    parse_laws,
+)
 
 PREFIX = "rnnspec-"
+ROOT = "rnnspec"  # the collector's name: node ids are rnnspec::<kind>::<law>
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,51 +53,59 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-class LawItem(pytest.Item):
-    """One law run against the candidate through rnnspec.check's runner."""
+@dataclass
+class _Run:
+    """What the plugin checks in this session, decided once at configure time."""
 
-    def __init__(self, *, law: Any, subject: Any, max_examples: int, seed: int, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.law, self.subject = law, subject
-        self.max_examples, self.seed = max_examples, seed
+    spec: str
+    kind: str
+    subject: Any
+    laws: list[Any]
+    max_examples: int
+    seed: int
+    xfail: set[str]
+    selectors: list[str]
+    alone: bool
+    failed: set[str] = field(default_factory=set)  # law ids failed so far in this process
 
-    def runtest(self) -> None:
-        from rnnspec.checker import run_law
+    def nodeid(self, law_id: str) -> str:
+        return f"{ROOT}::{self.kind}::{law_id}"
 
-        result = run_law(self.law, self.subject, max_examples=self.max_examples, seed=self.seed)
-        if result.status == "skipped":
-            pytest.skip(result.message)
-        if result.status == "failed":
-            raise LawFailed(result.message)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, LawFailed):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[str, int, str]:
-        return self.law.module, 0, f"rnnspec law {self.law.id}"
-
-
-class LawFailed(Exception):
-    """Raised by a LawItem whose law failed; its message is the law's report."""
+    def replay(self, law_id: str) -> str:
+        """The command that reruns one law on the same examples."""
+        return (
+            f"pytest --{PREFIX}impl {self.spec} --{PREFIX}kind {self.kind} "
+            f"--{PREFIX}seed {self.seed} --{PREFIX}max-examples {self.max_examples} "
+            f"{self.nodeid(law_id)}"
+        )
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
+_RUN = pytest.StashKey[_Run]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption("rnnspec_impl")
+    selectors = [a for a in config.args if a.startswith(f"{ROOT}::")]
     if not spec:
+        if selectors:
+            raise pytest.UsageError(f"rnnspec: {selectors[0]} names a law item: add --rnnspec-impl")
         return
+    # pytest fills in testpaths or the current directory when no argument names a path
+    given = config.args_source is pytest.Config.ArgsSource.ARGS
+    paths = [a for a in config.args if not a.startswith(f"{ROOT}::")]
+    alone = not given or not paths
     try:
-        items.extend(_law_items(session, config, spec))
+        run = _prepare(config, spec, selectors, alone)
     except UsageError as exc:
         raise pytest.UsageError(f"rnnspec: {exc}") from None
+    if alone:
+        config.args[:] = []  # no test path: only the law items are collected
+    else:
+        config.args[:] = paths
+    config.stash[_RUN] = run
 
 
-def _law_items(session: pytest.Session, config: pytest.Config, spec: str) -> list[pytest.Item]:
-    import random
-
+def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool) -> _Run:
     from hypothesis import settings
 
     from rnnspec.checker import CANDIDATE_KINDS
@@ -94,36 +119,148 @@ def _law_items(session: pytest.Session, config: pytest.Config, spec: str) -> lis
     if not callable(factory):
         raise UsageError(f"{spec} is a {type(factory).__name__}, not a callable factory")
     scope_spec = config.getoption("rnnspec_scope")
-    scope = (
-        load_object(scope_spec, "--rnnspec-scope")
-        if scope_spec
-        else getattr(factory, "scope", None)
-    )
+    if scope_spec:
+        scope = load_object(scope_spec, "--rnnspec-scope")
+    else:
+        misspelled = misspelled_scope_message(factory)
+        if misspelled:
+            config.issue_config_time_warning(MisspelledScopeWarning(misspelled), stacklevel=2)
+        scope = getattr(factory, "scope", None)
     scope = scope or Scope()
     if not isinstance(scope, Scope):
         raise UsageError(f"the scope is a {type(scope).__name__}, not an rnnspec.Scope")
     subject = Subject(kind, factory, scope, spec, deadline=config.getoption("rnnspec_deadline"))
-    max_examples = config.getoption("rnnspec_max_examples") or settings().max_examples
+    given_examples = config.getoption("rnnspec_max_examples")
     seed = config.getoption("rnnspec_seed")
-    seed = seed if seed is not None else random.randrange(2**32)
+    if seed is None:  # a pytest-xdist worker runs with its controller's seed
+        seed = getattr(config, "workerinput", {}).get("rnnspec_seed")
     wanted = parse_laws(config.getoption("rnnspec_laws"))
     xfail = set(config.getoption("rnnspec_xfail"))
     unknown = (set(wanted or ()) | xfail) - set(LAWS)
     if unknown:
         raise UsageError(f"unknown law ids {sorted(unknown)}; see `rnnspec laws`")
-    items: list[pytest.Item] = []
-    for law in LAWS.values():
-        if kind not in law.kinds or (wanted and law.id not in wanted):
-            continue
-        item = LawItem.from_parent(
-            session,
-            name=f"rnnspec::{kind}::{law.id}",
-            law=law,
-            subject=subject,
-            max_examples=max_examples,
-            seed=seed,
+    laws = [law for law in LAWS.values() if kind in law.kinds and (not wanted or law.id in wanted)]
+    run = _Run(
+        spec=spec,
+        kind=kind,
+        subject=subject,
+        laws=laws,
+        max_examples=given_examples or settings().max_examples,
+        seed=seed if seed is not None else random.randrange(2**32),
+        xfail=xfail,
+        selectors=selectors,
+        alone=alone,
+    )
+    ids = [run.nodeid(law.id) for law in laws]
+    for selector in selectors:
+        if not any(i == selector or i.startswith(f"{selector}::") for i in ids):
+            raise UsageError(f"not found: {selector} (the law items are {ROOT}::{kind}::<law>)")
+    if selectors:
+        run.laws = [
+            law
+            for law, i in zip(laws, ids, strict=True)
+            if any(i == s or i.startswith(f"{s}::") for s in selectors)
+        ]
+    return run
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: hand the controller's seed to each worker."""
+    run = node.config.stash.get(_RUN, None)
+    if run is not None:
+        node.workerinput["rnnspec_seed"] = run.seed
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        return []
+    lines = [
+        f"rnnspec: {run.spec} as {run.kind}, seed {run.seed}, {run.max_examples} examples "
+        f"per law (replay with --{PREFIX}seed {run.seed} --{PREFIX}max-examples "
+        f"{run.max_examples})"
+    ]
+    if run.alone:
+        lines.append("rnnspec: no test path given, so only the law items run")
+    return lines
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    """Add the laws' collector to the session's, so the items are collected like any."""
+    outcome = yield
+    if not isinstance(collector, pytest.Session):
+        return
+    run = collector.config.stash.get(_RUN, None)
+    report = outcome.get_result()
+    if run is not None and report.passed and run.laws:
+        report.result.append(LawsCollector.from_parent(collector, name=ROOT, nodeid=ROOT))
+
+
+class LawsCollector(pytest.Collector):
+    """``rnnspec``: holds one collector per kind (one kind per run)."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        run = self.config.stash[_RUN]
+        return [KindCollector.from_parent(self, name=run.kind)]
+
+
+class KindCollector(pytest.Collector):
+    """``rnnspec::<kind>``: one item per law of the kind."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        run = self.config.stash[_RUN]
+        items: list[pytest.Item | pytest.Collector] = []
+        for law in run.laws:
+            item = LawItem.from_parent(self, name=law.id, law=law, run=run)
+            if law.id in run.xfail:
+                item.add_marker(pytest.mark.xfail(reason="--rnnspec-xfail", strict=True))
+            items.append(item)
+        return items
+
+
+class LawItem(pytest.Item):
+    """One law run against the candidate through rnnspec.check's runner."""
+
+    def __init__(self, *, law: Any, run: _Run, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.law, self.run = law, run
+
+    def runtest(self) -> None:
+        from rnnspec.causes import probable_cause
+        from rnnspec.checker import run_law
+
+        result = run_law(
+            self.law, self.run.subject, max_examples=self.run.max_examples, seed=self.run.seed
         )
-        if law.id in xfail:
-            item.add_marker(pytest.mark.xfail(reason="--rnnspec-xfail", strict=True))
-        items.append(item)
-    return items
+        if result.status == "skipped":
+            pytest.skip(result.message)
+        if result.status == "failed":
+            self.run.failed.add(self.law.id)
+            cause = probable_cause(self.law.id, self.run.failed)
+            raise LawFailed(self._message(result, cause))
+
+    def _message(self, result: Any, cause: str | None) -> str:
+        lines = [result.message]
+        if cause:
+            lines.append(
+                f"  probably the same cause as {self.run.nodeid(cause)}, which failed too and "
+                "compares the same forward: fix that first, then rerun"
+            )
+        if result.blob:
+            lines.append(f"  Hypothesis blob: {result.blob}")
+        lines.append(f"  seed {self.run.seed}; replay: {self.run.replay(self.law.id)}")
+        return "\n".join(lines)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, LawFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return self.law.module, 0, f"rnnspec law {self.law.id}"
+
+
+class LawFailed(Exception):
+    """Raised by a LawItem whose law failed; its message is the law's report."""

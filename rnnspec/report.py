@@ -31,6 +31,8 @@ class LawResult:
     seconds: float = 0.0
     first_failure_seconds: float | None = None
     blob: str | None = None  # Hypothesis @reproduce_failure blob of the shrunk example
+    # another failed law that probably caused this failure (rnnspec.causes), or None
+    probable_cause: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,17 +106,26 @@ class Report:
             detail = r.message.splitlines()[0] if r.message else ""
             if r.status == "failed":
                 detail = detail.split(": ", 1)[-1]
+                if r.probable_cause:
+                    detail = f"probably the same cause as {r.probable_cause}: {detail}"
             rows.append([r.law, r.status, f"{r.seconds:.2f}s", detail[:90]])
         c = self.counts()
+        traced = sum(bool(r.probable_cause) for r in self.failed)
         lines = [
             table(["law", "status", "time", "detail"], rows),
             "",
             f"{self.subject} ({self.kind}): {c['passed']} passed, {c['failed']} failed, "
             f"{c['skipped']} skipped; seed {self.seed}"
+            + (f"; {traced} failed probably from the same cause as another" if traced else "")
             + (f"; {self.tf32}" if torch.cuda.is_available() else ""),
         ]
         for r in self.failed:
             lines += ["", r.message]
+            if r.probable_cause:
+                lines.append(
+                    f"  probably the same cause as {r.probable_cause!r}, which failed too "
+                    "and compares the same forward: fix that first, then rerun"
+                )
             if r.blob:
                 lines.append(f"  Hypothesis blob: {r.blob}")
         return "\n".join(lines)
