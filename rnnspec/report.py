@@ -31,6 +31,9 @@ class LawResult:
     seconds: float = 0.0
     first_failure_seconds: float | None = None
     blob: str | None = None  # Hypothesis @reproduce_failure blob of the shrunk example
+    # ids of the known bugs (rnnspec.diagnosis) the candidate reproduces on the shrunk
+    # example; () when none matches; None when not diagnosed (passed, or not a forward law)
+    diagnosis: tuple[str, ...] | None = None
 
     @property
     def ok(self) -> bool:
