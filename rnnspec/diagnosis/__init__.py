@@ -1,10 +1,11 @@
 """Name the bug: which known wrong implementation a failing candidate matches.
 
-When a forward law fails, :func:`diagnose` replays the shrunk example (and two more of
-the same shape, with other weights and inputs) through the candidate and through every
-known variant of :data:`~rnnspec.diagnosis.variants.VARIANTS`, and names each variant
-whose results equal the candidate's within the tolerance table on all of them while
-torch's differ.  A correct implementation equals torch, so it is never diagnosed.
+When a forward law fails, :func:`diagnose` replays the shrunk example, and two more of
+the same shape with other weights and inputs (one with an initial state), through the
+candidate and through every known variant of :data:`~rnnspec.diagnosis.variants.VARIANTS`,
+and names each variant whose results equal the candidate's within the tolerance table on
+all of them while torch's differ.  A correct implementation equals torch, so it is never
+diagnosed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ DIAGNOSED_LAWS = ("equivalence", "oracle")
 
 NO_MATCH = "no known bug matches"
 CONFIRMATIONS = (7919, 104729)
-"""Seed offsets of the further examples a match must hold on (other weights and inputs)."""
+"""Seed offsets of the further examples a match must hold on (other weights and inputs);
+the last one also passes an initial state where the scope allows."""
 
 _SENTENCES = {v.id: v.sentence for v in VARIANTS} | {s.id: s.sentence for s in SYMPTOMS}
 
@@ -52,7 +54,11 @@ def diagnose(subject: Subject, example: Example) -> tuple[str, ...]:
     Empty when none matches, or when the candidate cannot be run on the examples.  Each
     candidate call is bounded by ``subject.deadline``.
     """
+    # other weights and inputs; the last with an initial state where the scope has one,
+    # so that a tiny example's zero state cannot hide half of a bug
     examples = [example] + [example.replace(seed=example.seed + k) for k in CONFIRMATIONS]
+    if subject.scope.initial_state:
+        examples[-1] = examples[-1].replace(with_hx=True)
     alive: list[Variant] = [v for v in VARIANTS if subject.kind in v.kinds and v.applies(example)]
     symptoms: list[Symptom] = list(SYMPTOMS)
     for index, case in enumerate(examples):
