@@ -115,7 +115,7 @@ def _identity_projection(reference: nn.RNNBase) -> nn.RNNBase:
     with torch.no_grad():
         for name, param in module.named_parameters():
             if name.startswith("weight_hr"):
-                param.copy_(torch.eye(*param.shape, dtype=param.dtype))
+                param.copy_(torch.eye(*param.shape, dtype=param.dtype, device=param.device))
     return module
 
 
