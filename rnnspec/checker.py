@@ -199,18 +199,20 @@ def run_law(
             state["first_failure"],
         )
     except LawFailure as exc:
-        message = str(exc)
+        seconds = time.perf_counter() - start
         notes = "\n".join(getattr(exc, "__notes__", []))
         blob = _BLOB.search(notes)
+        diagnosis = _diagnosis(law, subject, exc)
         return LawResult(
             law.id,
             "failed",
-            _with_notes(message, notes),
+            _with_diagnosis(_with_notes(str(exc), notes), diagnosis),
             law.sentence,
             state["examples"],
-            time.perf_counter() - start,
+            seconds,
             state["first_failure"],
             blob.group(1) if blob else None,
+            diagnosis=diagnosis,
         )
     except Exception as exc:  # noqa: BLE001 - rnnspec must report, not crash
         message = f"law {law.id!r} could not run: {type(exc).__name__}: {exc}"
@@ -220,6 +222,29 @@ def run_law(
     return LawResult(
         law.id, "passed", "", law.sentence, state["examples"], time.perf_counter() - start
     )
+
+
+def _diagnosis(law: Law, subject: Subject, failure: LawFailure) -> tuple[str, ...] | None:
+    """The known bugs the candidate reproduces on the failing example (forward laws only)."""
+    from rnnspec.diagnosis import DIAGNOSED_LAWS, diagnose
+
+    if law.id not in DIAGNOSED_LAWS or failure.example is None:
+        return None
+    try:
+        return diagnose(subject, failure.example)
+    except Exception:  # noqa: BLE001 - a diagnosis must never hide the failure itself
+        return None
+
+
+def _with_diagnosis(message: str, diagnosis: tuple[str, ...] | None) -> str:
+    """The diagnosis lines after the failure's first lines, before the repro."""
+    if diagnosis is None:
+        return message
+    from rnnspec.diagnosis import explain
+
+    lines = "\n".join("  " + line for line in explain(diagnosis))
+    head, repro, tail = message.partition("\n  repro:\n")
+    return f"{head}\n{lines}{repro}{tail}" if repro else f"{message}\n{lines}"
 
 
 def _select(kind: str, ids: Iterable[str] | None) -> list[Law]:

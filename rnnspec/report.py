@@ -33,6 +33,9 @@ class LawResult:
     blob: str | None = None  # Hypothesis @reproduce_failure blob of the shrunk example
     # another failed law that probably caused this failure (rnnspec.causes), or None
     probable_cause: str | None = None
+    # ids of the known bugs (rnnspec.diagnosis) the candidate reproduces on the shrunk
+    # example; () when none matches; None when not diagnosed (passed, or not a forward law)
+    diagnosis: tuple[str, ...] | None = None
 
     @property
     def ok(self) -> bool:

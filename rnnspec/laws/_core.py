@@ -49,7 +49,12 @@ Factory = Callable[[Any], Callable[..., Any]]
 
 
 class LawFailure(AssertionError):
-    """A law does not hold for a candidate; the message says where and by how much."""
+    """A law does not hold for a candidate; the message says where and by how much.
+
+    ``example`` is the example the law had drawn when it failed (None if none yet).
+    """
+
+    example: Example | None = None
 
 
 class CandidateHung(BaseException):
@@ -352,7 +357,9 @@ class Trial:
 
     # -- failing ------------------------------------------------------------------
     def fail(self, message: str) -> NoReturn:
-        raise LawFailure(self.message(message))
+        failure = LawFailure(self.message(message))
+        failure.example = self.example
+        raise failure
 
     def message(self, problem: str) -> str:
         lines = [
