@@ -446,10 +446,15 @@ _TF32_ON = (
     "torch.backends.cudnn.allow_tf32 = True",
 )
 TF32_TOLERANCE = Tolerance(2e-2, 2e-2)
-"""cuda-tf32's float32 tolerance, x (1 + T/16).  A CPU emulation that rounds every matmul
-input to TF32 (forward and backward) needed 8.5e-4 for outputs and 2.5e-3 for gradients
-(worst of 900 random examples each); cuDNN on an H100 needed more than 5e-3 for gradients.
-``scripts/tf32_effect.py`` measures what a GPU needs."""
+"""cuda-tf32's float32 tolerance, x (1 + T/16), for results (gradients are out of its scope).
+On an H100 (torch 2.11, cuDNN 9.19) the forward needed at most 4.6e-4 under torch's
+defaults (7.8e-6 with TF32 off), worst of 100 random law-sized examples per kind
+(``scripts/tf32_effect.py``); 2e-2 leaves a wide margin for other GPUs."""
+_TF32_GRADIENTS = (
+    "gradients: under TF32 an nn.RNN's needed up to 0.58 (x (1 + |b|) (1 + T/16), worst of "
+    "100 random examples on an H100; 3.4e-5 with TF32 off), LSTM's 6.0e-4, GRU's 1.4e-3: "
+    "no tolerance separates TF32 from a bug there, so the gradient laws are out of scope"
+)
 
 
 MODES: dict[str, Mode] = {m.name: m for m in (
@@ -524,9 +529,8 @@ MODES: dict[str, Mode] = {m.name: m for m in (
                  (*_TF32_OFF, "torch.backends.cudnn.enabled = False"), errors=True),
     _device_mode("cuda-tf32", cuda_tf32, "cuda", _TF32_ON,
                  ("float32 results are judged with the declared tolerance "
-                  f"rtol = atol = {TF32_TOLERANCE.rtol:g} x (1 + T/16)",
-                  "eval-backward: cuDNN's, whatever the precision; see the cuda row"),
-                 tolerances={_F32: TF32_TOLERANCE}, exclude=("eval-backward",)),
+                  f"rtol = atol = {TF32_TOLERANCE.rtol:g} x (1 + T/16)", _TF32_GRADIENTS),
+                 tolerances={_F32: TF32_TOLERANCE}, gradients=False),
     _device_mode("mps", mps, "mps", dtypes=(_F32,)),
 )}  # fmt: skip
 """Every mode, by name, in the matrix's row order."""
