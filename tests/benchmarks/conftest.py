@@ -33,6 +33,7 @@ _MEDIANS: dict[str, dict[str, float]] = {}
 _MINS: dict[str, dict[str, float]] = {}
 _BASELINES: dict[str, str] = {}
 _RATIOS: dict[str, dict[str, bench.Ratio]] = {}
+_LINES: list[str] = []
 REPEATS, MIN_BLOCK_S = 21, 0.05
 CLOCK = os.environ.get("RNNSPEC_BENCH_CLOCK", "wall")
 
@@ -129,7 +130,17 @@ def run_ratio(benchmark, _bench_threads: None) -> Callable[[str, Sizes, torch.de
     return run
 
 
+@pytest.fixture
+def summary_line() -> Callable[[str], None]:
+    """Add a line to the terminal summary (rnnspec's own speed)."""
+    return _LINES.append
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _LINES:
+        terminalreporter.section("rnnspec's own speed")
+        for line in _LINES:
+            terminalreporter.write_line(line)
     if not (_MEDIANS or _RATIOS):
         return
     write = terminalreporter.write_line
