@@ -7,18 +7,18 @@ modules run every law too, but in the ``slow`` set (and in ``rnnspec check``).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnnspec.candidates import builtin_subjects
 from rnnspec.laws import LAWS, Subject, Trial
 
 
-def _cases(subjects: list[Subject]) -> list:
+def _cases(subjects: list[Subject], expensive: bool | None = None) -> list:
     cases = []
     for subject in subjects:
         for law in LAWS.values():
-            if subject.kind not in law.kinds:
+            if subject.kind not in law.kinds or expensive not in (None, law.expensive):
                 continue
             reason = law.skip_reason(subject)
             marks = [pytest.mark.skip(reason=reason)] if reason else []
@@ -30,9 +30,17 @@ REFERENCES = builtin_subjects(torch_modules=False)
 TORCH = [s for s in builtin_subjects() if s.name.startswith("torch")]
 
 
-@pytest.mark.parametrize(("law_id", "subject"), _cases(REFERENCES))
+@pytest.mark.parametrize(("law_id", "subject"), _cases(REFERENCES, expensive=False))
 @given(data=st.data())
 def test_law(law_id: str, subject: Subject, data: st.DataObject) -> None:
+    law = LAWS[law_id]
+    law.check(Trial(law, subject, data.draw))
+
+
+@pytest.mark.parametrize(("law_id", "subject"), _cases(REFERENCES, expensive=True))
+@settings(max_examples=min(10, settings().max_examples))  # each example costs ~50 others'
+@given(data=st.data())
+def test_expensive_law(law_id: str, subject: Subject, data: st.DataObject) -> None:
     law = LAWS[law_id]
     law.check(Trial(law, subject, data.draw))
 

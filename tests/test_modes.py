@@ -197,7 +197,9 @@ def test_an_eval_backward_failure_gets_a_repro_that_shows_it(tmp_path: Path) -> 
     assert "with autograd on, no-grad-in-eval raised" in run.stdout
 
 
-@pytest.mark.parametrize("law", ["gradients", "eval-backward"])
+@pytest.mark.parametrize(
+    "law", ["gradients", pytest.param("eval-backward", marks=pytest.mark.slow)]
+)
 def test_a_gradient_repro_of_an_lstm_with_initial_state_runs(tmp_path: Path, law: str) -> None:
     example = Example(RNNConfig("lstm", 2, 3), batch_size=2, seq_len=3, with_hx=True)
     script = tmp_path / "repro.py"
