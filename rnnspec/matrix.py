@@ -236,6 +236,7 @@ def run_matrix(
                 deadline=mode.deadline,
                 name=mode.name,
                 progress=relay,
+                shrink=mode.shrink,
             )
             matrix.cells[mode.name, kind] = _cell(mode, kind, report, time.perf_counter() - t0)
     matrix.seconds = time.perf_counter() - start

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from rnnspec import modes_onnx as _onnx
 from rnnspec.devices import DEFAULTS as TF32_DEFAULTS
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
@@ -323,6 +324,16 @@ def mps(reference: nn.Module) -> nn.Module:
     return _on_device(reference, "mps")
 
 
+def onnx_legacy(reference: nn.Module) -> nn.Module:
+    """``torch.onnx.export(dynamo=False)``, run in an ONNX Runtime CPU session."""
+    return _onnx.candidate(reference, "legacy")
+
+
+def onnx_dynamo(reference: nn.Module) -> nn.Module:
+    """``torch.onnx.export(dynamo=True)``, torch's default exporter, run in ONNX Runtime."""
+    return _onnx.candidate(reference, "dynamo")
+
+
 def _here() -> str | None:
     return None
 
@@ -332,8 +343,9 @@ class Mode:
     """One execution mode: ``wrap(reference) -> candidate``, and what it supports.
 
     ``repro`` is plain torch: lines that set ``actual`` from ``module`` and ``args``
-    (``{state}`` stands for the type of ``hx``).  ``max_examples``, ``laws`` and
-    ``exclude`` are the matrix's default budget; ``setup`` runs before its first cell.
+    (``{state}`` stands for the type of ``hx``); ``preamble()``, when given, is code the
+    script defines first for them to use.  ``max_examples``, ``laws`` and ``exclude``
+    are the matrix's default budget; ``setup`` runs before its first cell.
     """
 
     name: str
@@ -350,6 +362,8 @@ class Mode:
     notes: tuple[str, ...] = ()  # what is not checked, and why
     setup: Callable[[], None] | None = None
     default: bool = True  # in the matrix when no modes are named
+    preamble: Callable[[], str] | None = None  # module-level code for the repro script
+    shrink: bool = True  # False: report each failure as first found (each replay is slow)
 
     @property
     def tolerances(self) -> dict[torch.dtype, Tolerance] | None:
@@ -457,6 +471,13 @@ _TF32_GRADIENTS = (
 )
 
 
+def _onnx_mode(name: str, wrap: Callable[[nn.Module], Any], dynamo: bool) -> Mode:
+    """An ONNX row: its scope, budget and notes are ``rnnspec.modes_onnx.ROWS[name]``."""
+    lines = (f"actual = run_onnx(module, args, dynamo={dynamo})",)
+    return Mode(name, wrap=wrap, repro=lines, requires=_onnx.missing, preamble=_onnx.preamble,
+                **_onnx.ROWS[name])  # fmt: skip
+
+
 MODES: dict[str, Mode] = {m.name: m for m in (
     Mode("eager", "nn.RNN / nn.LSTM / nn.GRU as they are: the baseline", eager,
          Scope(errors=True)),
@@ -532,6 +553,8 @@ MODES: dict[str, Mode] = {m.name: m for m in (
                   f"rtol = atol = {TF32_TOLERANCE.rtol:g} x (1 + T/16)", _TF32_GRADIENTS),
                  tolerances={_F32: TF32_TOLERANCE}, gradients=False),
     _device_mode("mps", mps, "mps", dtypes=(_F32,)),
+    _onnx_mode("onnx-legacy", onnx_legacy, dynamo=False),
+    _onnx_mode("onnx-dynamo", onnx_dynamo, dynamo=True),
 )}  # fmt: skip
 """Every mode, by name, in the matrix's row order."""
 

@@ -82,7 +82,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
-
+$preamble
 module = torch.nn.$cls($kwargs)
 generator = torch.Generator().manual_seed($seed)
 bound = 1.0 / math.sqrt($hidden)
@@ -204,6 +204,7 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
         run=run,
         mode_lines="\n".join("    " + line.replace("{state}", state) for line in mode.repro),
         grads=_grads(law, run, mode.name),
+        preamble=f"\n{mode.preamble()}\n" if mode.preamble else "",
     )
 
 

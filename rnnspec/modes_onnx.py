@@ -1,0 +1,483 @@
+"""Torch's export to ONNX, run in ONNX Runtime: the modes ``onnx-legacy`` and ``onnx-dynamo``.
+
+A model that leaves PyTorch through ``torch.onnx.export`` meets two more implementations
+of nn.RNN / nn.LSTM / nn.GRU: the exporter's translation into ONNX operators, and ONNX
+Runtime's kernels for them.  :func:`candidate` exports the reference with the inputs a
+law calls it with, opens an ONNX Runtime CPU session on the result and answers like the
+module, with torch tensors.  It exports as a user would:
+
+- ``legacy`` (``dynamo=False``, the TorchScript-based exporter): ``dynamic_axes`` on
+  the batch and time axes, so one export serves every batch size and length of a call
+  structure; a PackedSequence is exported as users export it, inside a module that packs
+  its padded input, runs the RNN and pads the result (:class:`PaddedRNN`).
+- ``dynamo`` (``dynamo=True``, torch's default exporter): ``dynamic_shapes`` on the
+  batch axis; not on the time axis, which this exporter refuses (or, on a process's
+  first export only, accepts and still bakes in: docs/modes.md, O4), so there is one
+  export per length.  It refuses :class:`PaddedRNN` too, so a variable-length batch is
+  given to the exported RNN / GRU / LSTM nodes as ONNX's ``sequence_lens``
+  (:func:`with_sequence_lens`).
+
+An export is reused for a later call only while the ONNX model's declared input shapes
+admit it (a named dimension admits any size); otherwise the reference is exported again
+with the new inputs.
+
+The functions :func:`onnx_inputs`, :func:`export_onnx`, :func:`with_sequence_lens`,
+:func:`ort_session`, :func:`run_session` and :func:`run_onnx` (and :class:`PaddedRNN`)
+use only torch, onnx, onnxruntime and numpy: a repro script carries their source
+(:func:`preamble`), so it runs exactly what the mode ran.  ``onnx``, ``onnxscript``
+and ``onnxruntime`` come with the optional extra ``rnnspec[onnx]``; without them the
+modes are unavailable (:func:`missing`), and nothing here imports them before use.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import inspect
+import logging
+import re
+import warnings
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+from unittest import mock
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+__all__ = [
+    "REQUIREMENTS",
+    "PaddedRNN",
+    "candidate",
+    "export_onnx",
+    "missing",
+    "onnx_inputs",
+    "ort_session",
+    "preamble",
+    "run_onnx",
+    "run_session",
+    "with_sequence_lens",
+]
+
+REQUIREMENTS = {"onnx": "1.17", "onnxscript": "0.6", "onnxruntime": "1.18"}
+"""The extra ``rnnspec[onnx]``: each package and the oldest version these modes run with
+(with torch 2.13: onnxscript 0.6 is the first with its torch 2.11 API; onnxruntime 1.17
+refuses the dynamo exporter's IR version 10; onnxscript 0.6 needs onnx 1.17)."""
+
+Edit = Callable[[Any], Any]
+"""``edit(model) -> model``: a change to the exported ONNX model before it runs (tests)."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def missing() -> str | None:
+    """Why the ONNX modes cannot run here (the extra is absent or too old), or None."""
+    for name, least in REQUIREMENTS.items():
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = None
+        if version is None or importlib.util.find_spec(name) is None:
+            return f"needs {name}>={least} (pip install 'rnnspec[onnx]')"
+        if _version(version) < _version(least):
+            return f"needs {name}>={least}, found {version} (pip install 'rnnspec[onnx]')"
+    return None
+
+
+# -- the export and the run, as a repro script carries them ----------------------------
+class PaddedRNN(torch.nn.Module):
+    """What users export for variable-length batches: pack the padded input, run, pad."""
+
+    def __init__(self, rnn: torch.nn.RNNBase, enforce_sorted: bool) -> None:
+        super().__init__()
+        self.rnn = rnn
+        self.enforce_sorted = enforce_sorted
+
+    def forward(self, x: Tensor, lengths: Tensor, hx: Any = None) -> Any:
+        first = self.rnn.batch_first
+        packed = pack_padded_sequence(x, lengths, first, self.enforce_sorted)
+        output, state = self.rnn(packed, hx)
+        output, _ = pad_packed_sequence(output, first, total_length=x.shape[1 if first else 0])
+        return output, state
+
+
+def onnx_inputs(module: torch.nn.RNNBase, args: tuple[Any, ...]) -> list[Tensor]:
+    """The tensors an exported model takes for ``module(*args)``: the input (padded when
+    packed), the lengths when packed, then h0 (and c0)."""
+    x = args[0]
+    hx = args[1] if len(args) > 1 else None
+    states = [] if hx is None else list(hx) if isinstance(hx, tuple | list) else [hx]
+    if isinstance(x, PackedSequence):
+        padded, lengths = pad_packed_sequence(x, batch_first=module.batch_first)
+        return [padded, lengths, *states]
+    return [x, *states]
+
+
+def export_onnx(module: torch.nn.RNNBase, args: tuple[Any, ...], dynamo: bool) -> Any:
+    """``module`` exported to ONNX (an ``onnx.ModelProto``) for calls like ``module(*args)``.
+
+    ``dynamo=False``: the TorchScript-based exporter, batch and time axes dynamic, a
+    PackedSequence exported through :class:`PaddedRNN`.  ``dynamo=True``: the default
+    exporter, the batch axis dynamic, a PackedSequence given as ``sequence_lens``.
+    """
+    import io
+
+    import onnx
+
+    x, *rest = onnx_inputs(module, args)
+    packed = isinstance(args[0], PackedSequence)
+    lengths = rest.pop(0) if packed else None
+    hx = None if not rest else tuple(rest) if len(rest) == 2 else rest[0]
+    batched = x.dim() == 3
+    time, batch = (1, 0) if module.batch_first and batched else (0, 1)
+    state_axes = {1: "batch"} if batched else None
+    if dynamo:
+        shapes: list[Any] = [{batch: "batch"} if batched else None]
+        if hx is not None:
+            shapes.append((state_axes, state_axes) if isinstance(hx, tuple) else state_axes)
+        call: tuple[Any, ...] = (x,) if hx is None else (x, hx)
+        dynamic = tuple(shapes) if batched else None
+        program = torch.onnx.export(
+            module, call, dynamo=True, dynamic_shapes=dynamic, verbose=False
+        )
+        assert program is not None  # dynamo=True returns the ONNXProgram
+        return with_sequence_lens(program.model_proto) if packed else program.model_proto
+    sequence = {time: "time", batch: "batch"} if batched else {0: "time"}
+    names = ["input", *(["lengths"] if packed else []), *["h0", "c0"][: len(rest)]]
+    outputs = ["output", "h_n", "c_n"][: 3 if isinstance(module, torch.nn.LSTM) else 2]
+    axes: dict[str, Any] = {"input": sequence, "output": sequence, "lengths": {0: "batch"}}
+    axes.update({name: state_axes for name in ("h0", "c0", "h_n", "c_n")})
+    axes = {k: v for k, v in axes.items() if v and k in names + outputs}
+    model = PaddedRNN(module, args[0].sorted_indices is None) if packed else module
+    call = (x, lengths) if packed else (x,)
+    call = call if hx is None else (*call, hx)
+    buffer: Any = io.BytesIO()
+    torch.onnx.export(
+        model, call, buffer, dynamo=False, input_names=names, output_names=outputs,
+        dynamic_axes=axes,
+    )  # fmt: skip
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def with_sequence_lens(model: Any) -> Any:
+    """``model`` with a graph input ``lengths`` (int32, one per sample) given to every
+    RNN, GRU and LSTM node as its ``sequence_lens``."""
+    import onnx
+
+    nodes = [node for node in model.graph.node if node.op_type in ("RNN", "GRU", "LSTM")]
+    if not nodes:
+        ops = ", ".join(sorted({node.op_type for node in model.graph.node}))
+        raise RuntimeError(
+            f"the exported graph has no RNN, GRU or LSTM node to give sequence_lens to "
+            f"(its operators: {ops})"
+        )
+    inputs = list(model.graph.input)
+    lengths = onnx.helper.make_tensor_value_info("lengths", onnx.TensorProto.INT32, ["batch"])
+    del model.graph.input[:]
+    model.graph.input.extend([inputs[0], lengths, *inputs[1:]])
+    for node in nodes:
+        node.input.extend([""] * (5 - len(node.input)))
+        node.input[4] = "lengths"
+    return model
+
+
+def ort_session(model: Any) -> Any:
+    """An ONNX Runtime CPU session for ``model``: one thread; errors raised, not logged."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # as rnnspec runs torch: tiny tensors, a shared CPU
+    options.log_severity_level = 4  # failures come back as exceptions; no log lines too
+    data = model.SerializeToString()
+    return onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+
+def run_session(session: Any, module: torch.nn.RNNBase, args: tuple[Any, ...]) -> Any:
+    """Call the exported model like ``module(*args)``: torch tensors in, torch tensors out."""
+    import numpy as np
+
+    inputs = onnx_inputs(module, args)
+    declared = session.get_inputs()
+    if len(declared) != len(inputs):
+        names = ", ".join(d.name for d in declared)
+        raise RuntimeError(
+            f"the ONNX model takes {len(declared)} inputs ({names}), not {len(inputs)}"
+        )
+    feeds = {}
+    for want, tensor in zip(declared, inputs, strict=True):
+        value = tensor.detach().cpu().numpy()
+        feeds[want.name] = np.ascontiguousarray(
+            value.astype(np.int32) if "int32" in want.type else value
+        )
+    results = [torch.from_numpy(r) for r in session.run(None, feeds)]
+    expected = 3 if isinstance(module, torch.nn.LSTM) else 2
+    if len(results) != expected:
+        raise RuntimeError(f"the ONNX model gives {len(results)} outputs, not {expected}")
+    output: Any = results[0]
+    if isinstance(args[0], PackedSequence):  # padded as it came; packed as eager answers
+        sort = args[0].sorted_indices is None
+        output = pack_padded_sequence(output, inputs[1], module.batch_first, enforce_sorted=sort)
+    return output, tuple(results[1:]) if expected == 3 else results[1]
+
+
+def run_onnx(module: torch.nn.RNNBase, args: tuple[Any, ...], dynamo: bool) -> Any:
+    """``module(*args)`` through torch.onnx.export and ONNX Runtime, in one call."""
+    return run_session(ort_session(export_onnx(module, args, dynamo)), module, args)
+
+
+_SHARED = (PaddedRNN, onnx_inputs, export_onnx, with_sequence_lens, ort_session, run_session)
+
+
+def preamble() -> str:
+    """The repro script's copy of the export and the run, with the versions it was written on."""
+    versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in REQUIREMENTS)
+    lines = [
+        f"# The ONNX path, as rnnspec's onnx modes run it ({versions}).",
+        "from typing import Any",
+        "from torch.nn.utils.rnn import pad_packed_sequence",
+        "",
+    ]
+    sources = [inspect.getsource(item) for item in (*_SHARED, run_onnx)]
+    return "\n".join(lines) + "\n\n".join(sources) + "\n"
+
+
+# -- the candidate ---------------------------------------------------------------------
+_QUIET_ONNX: tuple[tuple[type[Warning], str], ...] = (
+    (DeprecationWarning, r"You are using the legacy TorchScript-based ONNX export"),
+    (DeprecationWarning, r"The feature will be removed\. Please remove usage of this function"),
+    (UserWarning, r"Exporting a model to ONNX with a batch_size other than 1"),
+    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
+    (UserWarning, r"# The axis name: \w+ will not be used, since it shares the same shape"),
+    (FutureWarning, r"_check_is_size will be removed in a future PyTorch release"),
+    (torch.jit.TracerWarning, r"Converting a tensor to a Python integer"),  # packed, with hx
+)
+"""The warnings the two exporters emit on these paths, silenced where the mode runs them."""
+
+_ONNX_LOGGERS = (
+    "torch.onnx._internal.exporter._registration",  # "torchvision is not installed"
+    "torch.export._trace",  # torch.export's own report of an input it refuses
+    "onnxscript.optimizer._constant_folding",  # "Evaluation failed" (an LSTM with proj_size)
+)
+
+_REGISTRIES: dict[Any, Any] = {}
+"""The dynamo exporter's table of ONNX translations, by opset: built once, not per export."""
+
+
+def _patched(module_name: str, owner: str | None, name: str, value: Any) -> Any:
+    """``mock.patch.object`` of ``module_name[.owner].name``, or a no-op where torch has none."""
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError:
+        return nullcontext()
+    target = getattr(target, owner, None) if owner else target
+    if target is None or not hasattr(target, name):
+        return nullcontext()
+    return mock.patch.object(target, name, value)
+
+
+def _cached_registry(original: Any) -> Any:
+    def from_torchlib(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        if key not in _REGISTRIES:
+            _REGISTRIES[key] = original(cls, *args, **kwargs)
+        return _REGISTRIES[key]
+
+    return classmethod(from_torchlib)
+
+
+@contextmanager
+def _quiet_onnx(dynamo: bool = True) -> Iterator[None]:
+    """Silence ``_QUIET_ONNX`` and ``_ONNX_LOGGERS``, and patch two costs of exporting.
+
+    - torch 2.13's ``setup_onnx_logging`` tests the function ``_jit_is_onnx_log_enabled``
+      rather than its result, so the legacy exporter turns the ONNX log on for good and
+      prints the whole TorchScript graph to stdout for each model it refuses (every LSTM
+      with proj_size): the export runs with that context replaced by one that leaves
+      the log off.
+    - The dynamo exporter rebuilds its registry of translations from onnxscript's source
+      on every export (~0.5 s of ~1 s here); the registry is kept per opset instead.
+      Nothing else changes: an exported model is byte-identical either way (tested).
+    """
+    legacy = "torch.onnx._internal.torchscript_exporter.utils"
+    registration = "torch.onnx._internal.exporter._registration"  # imports onnxscript: slow
+    registry = (
+        getattr(importlib.import_module(registration), "ONNXRegistry", None) if dynamo else None
+    )
+    build = getattr(registry, "from_torchlib", None)
+    loggers = [logging.getLogger(name) for name in _ONNX_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with (
+        warnings.catch_warnings(),
+        _patched(legacy, None, "setup_onnx_logging", lambda verbose: nullcontext()),
+        _patched(registration, "ONNXRegistry", "from_torchlib", _cached_registry(build.__func__))
+        if build is not None
+        else nullcontext(),
+    ):
+        for category, message in _QUIET_ONNX:
+            warnings.filterwarnings("ignore", message, category)
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
+
+
+def _as_in_a_fresh_process() -> None:
+    """Make the next dynamo export behave as the first one in a process, as users export.
+
+    With dynamic shapes the exporter swaps a while_loop decomposition into
+    ``aten.gru.input`` / ``aten.lstm.input`` by assigning ``OpOverload.py_kernels``
+    (torch/export/_patches.py), which leaves the ops' dispatch caches stale: a later
+    export in the same process takes another path (a different graph, and a dynamic
+    time axis refused where the first export accepted it).  Clearing the two caches
+    restores the first export's path; the repro scripts, one export each, take it too.
+    """
+    for op in (torch.ops.aten.gru.input, torch.ops.aten.lstm.input):
+        cache = getattr(op, "_dispatch_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
+def _structure(args: tuple[Any, ...]) -> Hashable:
+    """What an export depends on besides sizes: packed (and sorted), ranks, dtypes, hx."""
+    from rnnspec.modes import _signature
+
+    x = args[0]
+    packed = isinstance(x, PackedSequence)
+    data = x.data if packed else x
+    hx = args[1] if len(args) > 1 else None
+    return packed, packed and x.sorted_indices is None, _signature((data, hx), sizes=False)
+
+
+def _fits(session: Any, inputs: list[Tensor]) -> bool:
+    """Whether the model's declared input shapes admit ``inputs`` (names admit any size)."""
+    declared = session.get_inputs()
+    if len(declared) != len(inputs):
+        return False
+    for want, tensor in zip(declared, inputs, strict=True):
+        if len(want.shape) != tensor.dim():
+            return False
+        if any(
+            isinstance(d, int) and d != n for d, n in zip(want.shape, tensor.shape, strict=True)
+        ):
+            return False
+    return True
+
+
+class _Exports:
+    """One reference's exports for one call structure, each in its ONNX Runtime session."""
+
+    def __init__(self, reference: Any, dynamo: bool, edit: Edit | None) -> None:
+        self.reference, self.dynamo, self.edit = reference, dynamo, edit
+        self.sessions: list[Any] = []
+
+    def __call__(self, *args: Any) -> Any:
+        args = args[:1] if len(args) > 1 and args[1] is None else args
+        inputs = onnx_inputs(self.reference, args)
+        session = next((s for s in self.sessions if _fits(s, inputs)), None)
+        if session is None:
+            if self.dynamo:
+                _as_in_a_fresh_process()
+            model = export_onnx(self.reference, args, self.dynamo)
+            session = ort_session(self.edit(model) if self.edit else model)
+            self.sessions.append(session)
+        return run_session(session, self.reference, args)
+
+
+def candidate(reference: nn.Module, exporter: str, edit: Edit | None = None) -> nn.Module:
+    """The reference through ``torch.onnx.export`` (``exporter``: "legacy" or "dynamo") and
+    ONNX Runtime; ``edit`` changes each exported model before it runs."""
+    from rnnspec.modes import ModeCandidate
+
+    if exporter not in ("legacy", "dynamo"):
+        raise ValueError(f"exporter must be 'legacy' or 'dynamo', got {exporter!r}")
+    dynamo = exporter == "dynamo"
+    return ModeCandidate(
+        reference,
+        lambda ref, args: _Exports(ref, dynamo, edit),
+        key=_structure,
+        context=lambda: _quiet_onnx(dynamo),
+    )
+
+
+# -- the two rows of the matrix --------------------------------------------------------
+DYNAMO_MAX_LEN = 12
+_NOT_EXPRESSED = "gradients, training-mode dropout: an ONNX model is inference only"
+_FLOAT64 = (
+    "float64: ONNX Runtime's CPU kernels for ONNX's RNN, GRU and LSTM operators are float32 "
+    "only ('GRU operator does not support double yet', 'LSTM operator does not support double "
+    "yet', for RNN 'Could not find an implementation for RNN(14) node')"
+)
+_UNSHRUNK = (
+    "minimal examples: a failure is reported as first found, unshrunk (each replay is "
+    "another export; an LSTM with proj_size fails nearly every law)"
+)
+_META = "meta: ONNX Runtime computes on real tensors, and the export of a meta module fails ({})"
+DYNAMO_LAWS: tuple[str, ...] = (
+    "equivalence",
+    "unbatched",
+    "streaming",
+    "batch-independence",
+    "packed",
+)
+DYNAMO_LAWS += ("error-input-size", "error-hx-shape", "error-input-rank", "error-dtype")
+DYNAMO_LAWS += ("error-empty-sequence",)
+"""onnx-dynamo's laws: results, unbatched, chunks (hx in), a dynamic batch, variable
+lengths, and the error contract (each refused at export, cheaply)."""
+
+
+def _scope(**bounds: Any) -> Any:
+    """What ONNX cannot express (gradients, training-mode dropout) and what ONNX Runtime
+    cannot run here (float64, meta) out; the error contract in."""
+    from rnnspec.scope import Scope
+
+    return Scope(
+        gradients=False, dropout=False, dtypes=(torch.float32,), meta=False, errors=True, **bounds
+    )
+
+
+def _rows() -> dict[str, dict[str, Any]]:
+    return {
+        "onnx-legacy": {
+            "summary": "torch.onnx.export(dynamo=False), TorchScript-based, in ONNX Runtime (CPU)",
+            "scope": _scope(),
+            "max_examples": 5,
+            "deadline": 120.0,
+            "shrink": False,
+            "notes": (
+                _NOT_EXPRESSED,
+                _FLOAT64,
+                _META.format("RuntimeError: Tensor.item() cannot be called on meta tensors"),
+                _UNSHRUNK,
+            ),
+        },
+        "onnx-dynamo": {
+            "summary": "torch.onnx.export(dynamo=True), the default exporter, in ONNX Runtime "
+            f"(CPU); float32, up to {DYNAMO_MAX_LEN} steps",
+            "scope": _scope(max_len=DYNAMO_MAX_LEN),
+            "max_examples": 2,
+            "deadline": 120.0,
+            "shrink": False,
+            "laws": DYNAMO_LAWS,
+            "notes": (
+                _NOT_EXPRESSED,
+                _FLOAT64 + "; this exporter unrolls nn.RNN into per-step MatMul and Tanh, "
+                "which does run in float64",
+                _META.format("PassError from the exporter's ONNX IR passes"),
+                f"more than {DYNAMO_MAX_LEN} steps: an export's cost grows with the length "
+                "(nn.RNN is unrolled step by step; a GRU with a dynamic batch took 2-3 s at "
+                "5 steps, 12-21 s at 40 on a shared 2-core machine)",
+                "the other laws: each export takes about a second; run them with --laws",
+                _UNSHRUNK,
+            ),
+        },
+    }
+
+
+ROWS = _rows()
+"""Each ONNX mode's Mode fields but the wrapper, its repro line and its availability."""
