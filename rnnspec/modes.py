@@ -16,11 +16,9 @@ Dynamo's own cache, which reuses a graph across modules of one configuration.
 from __future__ import annotations
 
 import copy
-import logging
 import shutil
-import warnings
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +31,7 @@ from rnnspec.devices import DEFAULTS as TF32_DEFAULTS
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
 from rnnspec.scope import Scope
+from rnnspec.silence import silenced
 from rnnspec.tolerance import Tolerance
 
 __all__ = ["DEFAULT_MODES", "MODES", "Mode", "ModeCandidate", "get_mode", "quiet"]
@@ -56,21 +55,9 @@ _LOGGERS = ("torch._subclasses.fake_tensor", "torch.fx.experimental.symbolic_sha
 """Loggers that print a traceback for each input a compiler refuses (a law's bad input)."""
 
 
-@contextmanager
-def quiet() -> Iterator[None]:
+def quiet() -> AbstractContextManager[None]:
     """Silence exactly the warnings of ``_QUIET``, and ``_LOGGERS`` below CRITICAL."""
-    loggers = [logging.getLogger(name) for name in _LOGGERS]
-    levels = [logger.level for logger in loggers]
-    with warnings.catch_warnings():
-        for category, message in _QUIET:
-            warnings.filterwarnings("ignore", message, category)
-        for logger in loggers:
-            logger.setLevel(logging.CRITICAL)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.setLevel(level)
+    return silenced(_QUIET, _LOGGERS)
 
 
 def _signature(value: Any, sizes: bool = True) -> Hashable:

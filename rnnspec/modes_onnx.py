@@ -34,9 +34,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import inspect
-import logging
 import re
-import warnings
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -45,6 +43,8 @@ from unittest import mock
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnspec.silence import silenced
 
 __all__ = [
     "REQUIREMENTS",
@@ -307,24 +307,14 @@ def _quiet_onnx(dynamo: bool = True) -> Iterator[None]:
         getattr(importlib.import_module(registration), "ONNXRegistry", None) if dynamo else None
     )
     build = getattr(registry, "from_torchlib", None)
-    loggers = [logging.getLogger(name) for name in _ONNX_LOGGERS]
-    levels = [logger.level for logger in loggers]
     with (
-        warnings.catch_warnings(),
+        silenced(_QUIET_ONNX, _ONNX_LOGGERS),
         _patched(legacy, None, "setup_onnx_logging", lambda verbose: nullcontext()),
         _patched(registration, "ONNXRegistry", "from_torchlib", _cached_registry(build.__func__))
         if build is not None
         else nullcontext(),
     ):
-        for category, message in _QUIET_ONNX:
-            warnings.filterwarnings("ignore", message, category)
-        for logger in loggers:
-            logger.setLevel(logging.CRITICAL)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.setLevel(level)
+        yield
 
 
 def _as_in_a_fresh_process() -> None:
