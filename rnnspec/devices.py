@@ -74,6 +74,13 @@ class Tf32:
     def as_dict(self) -> dict[str, bool]:
         return {"matmul": self.matmul, "cudnn_rnn": self.cudnn_rnn}
 
+    def as_code(self) -> tuple[str, ...]:
+        """Plain-torch lines that set these flags (for repro scripts)."""
+        return (
+            f"torch.backends.cuda.matmul.allow_tf32 = {self.matmul}",
+            f"torch.backends.cudnn.allow_tf32 = {self.cudnn_rnn}",
+        )
+
 
 OFF = Tf32(matmul=False, cudnn_rnn=False)
 DEFAULTS = Tf32(matmul=False, cudnn_rnn=True)

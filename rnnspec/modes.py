@@ -438,14 +438,8 @@ def _device_mode(
     )  # fmt: skip
 
 
-_TF32_OFF = (
-    "torch.backends.cuda.matmul.allow_tf32 = False",
-    "torch.backends.cudnn.allow_tf32 = False",
-)
-_TF32_ON = (
-    "torch.backends.cuda.matmul.allow_tf32 = False  # torch's defaults",
-    "torch.backends.cudnn.allow_tf32 = True",
-)
+_TF32_OFF = TF32_OFF.as_code()
+_TF32_ON = TF32_DEFAULTS.as_code()
 TF32_TOLERANCE = Tolerance(2e-2, 2e-2)
 """cuda-tf32's float32 tolerance, x (1 + T/16), for results (gradients are out of its scope).
 On an H100 (torch 2.11, cuDNN 9.19) the forward needed at most 4.6e-4 under torch's

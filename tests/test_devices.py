@@ -122,3 +122,13 @@ def test_equivalence_catches_tf32_rounding_in_float32() -> None:
     )
     assert [r.law for r in report.failed] == ["equivalence"], report.summary()
     assert "float32" in report.failed[0].message
+
+
+def test_the_cuda_repros_set_the_flags_their_modes_run_under() -> None:
+    for name in ("cuda", "cuda-no-cudnn", "cuda-tf32"):
+        mode = MODES[name]
+        with cuda_precision(Tf32(matmul=True, cudnn_rnn=True), cudnn=True):
+            exec("\n".join(ln for ln in mode.repro if ln.startswith("torch.backends")))
+            in_repro = (Tf32.current(), torch.backends.cudnn.enabled)
+            with mode.wrap(_reference()).conditions():
+                assert (Tf32.current(), torch.backends.cudnn.enabled) == in_repro, name
