@@ -10,17 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from rnnspec.version import __version__
 
 _EXPORTS = {
     "LAWS": "rnnspec.laws",
     "Law": "rnnspec.laws",
     "LawFailure": "rnnspec.laws",
-    "LawResult": "rnnspec.report",
-    "Report": "rnnspec.report",
+    "LawResult": "rnnspec.run.report",
+    "Report": "rnnspec.run.report",
     "Scope": "rnnspec.scope",
     "Tolerance": "rnnspec.tolerance",
-    "check": "rnnspec.checker",
+    "check": "rnnspec.run.checker",
     "tolerance": "rnnspec.tolerance",
 }
 
@@ -38,9 +38,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from rnnspec.checker import check
     from rnnspec.laws import LAWS, Law, LawFailure
-    from rnnspec.report import LawResult, Report
+    from rnnspec.run.checker import check
+    from rnnspec.run.report import LawResult, Report
     from rnnspec.scope import Scope
     from rnnspec.tolerance import Tolerance, tolerance
 

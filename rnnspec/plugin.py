@@ -8,7 +8,7 @@ With ``--rnnspec-impl`` and no test path the law items run alone (not the projec
 ``testpaths``); name paths to run them beside your tests.  ``--rnnspec-xfail LAW``
 expects a law to fail.  The header names the run's seed; a failure carries its
 Hypothesis blob and the command that replays it.  The options are those of
-``rnnspec check`` (``rnnspec.options``).  Nothing here imports torch unless
+``rnnspec check`` (``rnnspec.cli.options``).  Nothing here imports torch unless
 ``--rnnspec-impl`` is given.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from rnnspec.options import (
+from rnnspec.cli.options import (
     MisspelledScopeWarning,
     UsageError,
     add_options,
@@ -108,8 +108,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool) -> _Run:
     from hypothesis import settings
 
-    from rnnspec.checker import CANDIDATE_KINDS
     from rnnspec.laws import LAWS, Subject
+    from rnnspec.run.checker import CANDIDATE_KINDS
     from rnnspec.scope import Scope
 
     kind = config.getoption("rnnspec_kind")
@@ -228,8 +228,8 @@ class LawItem(pytest.Item):
         self.law, self.run = law, run
 
     def runtest(self) -> None:
-        from rnnspec.causes import probable_cause
-        from rnnspec.checker import run_law
+        from rnnspec.run.causes import probable_cause
+        from rnnspec.run.checker import run_law
 
         result = run_law(
             self.law, self.run.subject, max_examples=self.run.max_examples, seed=self.run.seed

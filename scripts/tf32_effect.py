@@ -23,7 +23,7 @@ import torch
 
 from rnnspec.config import Example, RNNConfig
 from rnnspec.devices import DEFAULTS, OFF, Tf32, cuda_precision
-from rnnspec.modes import TF32_TOLERANCE
+from rnnspec.modes.table import TF32_TOLERANCE
 
 
 def worst(example: Example, tf32: Tf32) -> float:

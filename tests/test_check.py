@@ -33,13 +33,13 @@ def test_public_names() -> None:
     ]
     for name in rnnspec.__all__:
         assert getattr(rnnspec, name) is not None
-    importlib.import_module("rnnspec.checker")  # a submodule must not shadow the function
+    importlib.import_module("rnnspec.run.checker")  # a submodule must not shadow the function
     assert rnnspec.check is check
     assert callable(rnnspec.check)
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
-    code = "import sys, rnnspec, rnnspec.plugin, rnnspec.cli; print('torch' in sys.modules)"
+    code = "import sys, rnnspec, rnnspec.plugin, rnnspec.cli.main; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

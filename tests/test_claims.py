@@ -13,26 +13,28 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnspec import bench, claims, claims_checks, claims_cli
-from rnnspec.claims import (
+from rnnspec.bench import timing as bench
+from rnnspec.bench.gradients import GradientCurve
+from rnnspec.claims import model as claims_model
+from rnnspec.claims import structural as claims_checks
+from rnnspec.claims.judge import all_claims, run_claims
+from rnnspec.claims.measured import holds_from
+from rnnspec.claims.model import (
     ADVICE,
+    CLAIM_KINDS,
     HOLDS,
     HOLDS_HERE,
-    KINDS,
     REFUTED,
     REFUTED_HERE,
     Claim,
     Context,
     Outcome,
     Settings,
-    all_claims,
-    run_claims,
 )
-from rnnspec.claims_measured import holds_from
-from rnnspec.cli import _Parser
-from rnnspec.errata import ERRATA
-from rnnspec.gradients import GradientCurve
-from rnnspec.methods import SEED_SIZES, MethodRow, Sizes, measure_methods
+from rnnspec.cli import claims as claims_cli
+from rnnspec.cli.main import _Parser
+from rnnspec.seed.errata import ERRATA
+from rnnspec.seed.methods import SEED_SIZES, MethodRow, Sizes, measure_methods
 
 CLAIMS = all_claims()
 BY_ID = {c.id: c for c in CLAIMS}
@@ -69,7 +71,7 @@ def test_the_carried_seed_lines_are_the_seeds(seed_notebook):
 def test_ledger_is_well_formed():
     ids = [c.id for c in CLAIMS]
     assert len(ids) == len(set(ids)), "claim ids must be unique"
-    assert {c.kind for c in CLAIMS} == set(KINDS), "every kind should have at least one claim"
+    assert {c.kind for c in CLAIMS} == set(CLAIM_KINDS), "every kind should have at least one claim"
     for c in CLAIMS:
         assert c.reading, f"{c.id} needs a reading: what rnnspec checks"
 
@@ -136,7 +138,7 @@ def test_shape_parameter_and_structure_verdicts_as_measured():
 def _rows_with(monkeypatch, **params: int) -> None:
     rows = measure_methods(SEED_SIZES)
     patched = [replace(r, params=params.get(r.label, r.params)) for r in rows]
-    monkeypatch.setattr(claims, "measure_methods", lambda sizes: patched)
+    monkeypatch.setattr(claims_model, "measure_methods", lambda sizes: patched)
 
 
 def test_parameter_ratio_verdict_is_computed(monkeypatch):
@@ -158,7 +160,7 @@ def test_printed_shape_verdict_is_computed(monkeypatch):
         replace(r, shape=(32, 10, 10)) if r.label == "Stacked RNN" else r
         for r in measure_methods(SEED_SIZES)
     ]
-    monkeypatch.setattr(claims, "measure_methods", lambda sizes: rows)
+    monkeypatch.setattr(claims_model, "measure_methods", lambda sizes: rows)
     assert judge("shape-stacked-rnn").verdict == HOLDS
 
 
@@ -179,10 +181,10 @@ def _curves(flat: str) -> dict[str, GradientCurve]:
 
 
 def test_vanishing_gradient_verdicts_follow_the_norms(monkeypatch):
-    monkeypatch.setattr(claims, "gradient_curves", lambda *a, **k: _curves(flat="LSTM"))
+    monkeypatch.setattr(claims_model, "gradient_curves", lambda *a, **k: _curves(flat="LSTM"))
     assert judge("lstm-solves-vanishing").verdict == HOLDS
     assert judge("rnn-vanishing").verdict == HOLDS
-    monkeypatch.setattr(claims, "gradient_curves", lambda *a, **k: _curves(flat="RNN"))
+    monkeypatch.setattr(claims_model, "gradient_curves", lambda *a, **k: _curves(flat="RNN"))
     assert judge("lstm-solves-vanishing").verdict == REFUTED
     assert judge("rnn-vanishing").verdict == REFUTED
     assert judge("gated-long-range").verdict == REFUTED
@@ -261,7 +263,7 @@ def test_size_defaults_are_the_seeds():
 
 
 def test_claims_command_quick_json_and_markdown(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(claims, "QUICK", TINY_SETTINGS)
+    monkeypatch.setattr(claims_model, "QUICK", TINY_SETTINGS)
     out = tmp_path / "ledger.json"
     assert _claims_main(["--quick", "--markdown", "--json", str(out), *TINY_FLAGS]) == 0
     printed = capsys.readouterr()
@@ -281,7 +283,7 @@ def test_claims_command_quick_json_and_markdown(monkeypatch, tmp_path, capsys):
 
 def test_claims_command_plots(monkeypatch, tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    monkeypatch.setattr(claims, "QUICK", TINY_SETTINGS)
+    monkeypatch.setattr(claims_model, "QUICK", TINY_SETTINGS)
     assert _claims_main(["--quick", "--plot", str(tmp_path), *TINY_FLAGS]) == 0
     assert "measured" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == [

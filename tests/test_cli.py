@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnspec.cli import main
+from rnnspec.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,13 +35,16 @@ def test_methods_at_other_sizes(capsys: pytest.CaptureFixture[str]) -> None:
         (["methods", "--seq-len", "x"], "expected a positive integer, got 'x'"),
         (["nope"], "invalid choice"),
         (["check", "nomodule_here:f", "--kind", "lstm"], "cannot import module 'nomodule_here'"),
-        (["check", "rnnspec.candidates:nothing", "--kind", "rnn"], "has no attribute 'nothing'"),
-        (["check", "rnnspec.candidates", "--kind", "rnn"], "must look like MODULE:NAME"),
-        (["check", "rnnspec.laws:LAWS", "--kind", "rnn"], "not a callable factory"),
-        (["check", "rnnspec.candidates:torch_module"], "--kind is required"),
-        (["check", "rnnspec.candidates:torch_module", "--kind", "cnn"], "invalid choice"),
         (
-            ["check", "rnnspec.candidates:torch_module", "--kind", "rnn", "--laws", "x"],
+            ["check", "rnnspec.run.candidates:nothing", "--kind", "rnn"],
+            "has no attribute 'nothing'",
+        ),
+        (["check", "rnnspec.run.candidates", "--kind", "rnn"], "must look like MODULE:NAME"),
+        (["check", "rnnspec.laws:LAWS", "--kind", "rnn"], "not a callable factory"),
+        (["check", "rnnspec.run.candidates:torch_module"], "--kind is required"),
+        (["check", "rnnspec.run.candidates:torch_module", "--kind", "cnn"], "invalid choice"),
+        (
+            ["check", "rnnspec.run.candidates:torch_module", "--kind", "rnn", "--laws", "x"],
             "unknown law",
         ),
     ],
@@ -62,7 +65,7 @@ def test_usage_errors_are_one_line_and_exit_2(
 
 def test_the_console_script_runs_as_a_module() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "rnnspec.cli", "methods", "--batch-size", "-1"],
+        [sys.executable, "-m", "rnnspec.cli.main", "methods", "--batch-size", "-1"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -87,7 +90,7 @@ def test_check_a_target_writes_json_and_exits_0(tmp_path: Path) -> None:
     code = main(
         [
             "check",
-            "rnnspec.candidates:torch_module",
+            "rnnspec.run.candidates:torch_module",
             "--kind",
             "gru",
             "--max-examples",
@@ -112,7 +115,7 @@ def test_check_exits_1_when_a_law_fails(capsys: pytest.CaptureFixture[str]) -> N
     code = main(
         [
             "check",
-            "rnnspec.candidates:ManualRNNCandidate",
+            "rnnspec.run.candidates:ManualRNNCandidate",
             "--kind",
             "rnn",
             "--max-examples",

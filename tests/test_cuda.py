@@ -12,10 +12,10 @@ import torch
 from torch import nn
 
 import rnnspec
-from rnnspec.checker import run_law
 from rnnspec.devices import DEFAULTS, OFF, Tf32, cuda_precision
 from rnnspec.laws import LAWS, Subject, Trial
-from rnnspec.modes import MODES
+from rnnspec.modes.table import MODES
+from rnnspec.run.checker import run_law
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

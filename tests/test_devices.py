@@ -13,7 +13,7 @@ from torch import Tensor
 import rnnspec
 from rnnspec.deadline import call_with_deadline
 from rnnspec.devices import DEFAULTS, OFF, Tf32, cuda_precision
-from rnnspec.modes import MODES
+from rnnspec.modes.table import MODES
 from rnnspec.reference.loops import LoopGRU, LoopLSTM, State, Weights
 from rnnspec.scope import Scope
 

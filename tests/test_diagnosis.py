@@ -14,12 +14,12 @@ from torch import Tensor
 
 from mutants.zoo import MUTANTS
 from rnnspec import Scope, check
-from rnnspec.candidates import torch_module
 from rnnspec.config import Example, RNNConfig
-from rnnspec.diagnosis import NO_MATCH, SYMPTOMS, VARIANTS, diagnose
 from rnnspec.laws import Subject
 from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
 from rnnspec.reference.loops import State, Weights, linear
+from rnnspec.run.candidates import torch_module
+from rnnspec.run.diagnosis import NO_MATCH, SYMPTOMS, VARIANTS, diagnose
 from rnnspec.strategies import examples, rnn_configs
 
 ROOT = Path(__file__).resolve().parents[1]

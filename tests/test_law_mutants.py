@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mutants.law_mutants import LAW_MUTANTS
-from rnnspec.checker import run_law
 from rnnspec.laws import LAWS
+from rnnspec.run.checker import run_law
 
 
 def test_every_law_has_a_mutant() -> None:

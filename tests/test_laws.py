@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnspec.candidates import builtin_subjects
 from rnnspec.laws import LAWS, Subject, Trial
+from rnnspec.run.candidates import builtin_subjects
 
 
 def _cases(subjects: list[Subject], expensive: bool | None = None) -> list:

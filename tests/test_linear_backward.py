@@ -24,6 +24,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from rnnspec.bench.workloads import PremulRNN, premul_loop, scripted_premul_loop
 from rnnspec.reference.loops import (
     LoopGRU,
     LoopLSTM,
@@ -34,7 +35,6 @@ from rnnspec.reference.loops import (
     reverse_time,
 )
 from rnnspec.reference.seed import BuiltInRNN
-from rnnspec.workloads import PremulRNN, premul_loop, scripted_premul_loop
 
 BATCH, INPUT, HIDDEN = 3, 8, 4
 SHORT, LONG = 16, 64  # LONG = 4 * SHORT

@@ -1,4 +1,4 @@
-"""rnnspec.modes and rnnspec.matrix: torch's execution modes checked against eager mode.
+"""rnnspec.modes.table and rnnspec.modes.matrix: torch's execution modes checked against eager mode.
 
 The default run stays fast: each cheap mode runs one tiny case, a deliberately broken
 mode fails through the whole matrix pipeline, and one repro script runs in plain
@@ -21,11 +21,12 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from rnnspec import Scope, check
-from rnnspec.cli import main
+from rnnspec.cli.main import main
 from rnnspec.config import Example, RNNConfig
 from rnnspec.laws._core import factory_path
-from rnnspec.matrix import example_of, repro_script, run_matrix
-from rnnspec.modes import DEFAULT_MODES, MODES, Mode, _on_device, quiet
+from rnnspec.modes.matrix import example_of, repro_script, run_matrix
+from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode
+from rnnspec.modes.wrappers import _on_device, quiet
 from rnnspec.tolerance import tolerance
 
 CHEAP = ("eager", "onednn-off", "jit-script", "jit-trace", "export", "quantized-dynamic")
@@ -91,7 +92,7 @@ def test_the_registry_is_consistent() -> None:
         assert mode.name == name
         assert isinstance(mode.scope, Scope)
         module, qualname = factory_path(mode.wrap)  # rnnspec's own repro imports it
-        assert module == "rnnspec.modes", name
+        assert module == "rnnspec.modes.wrappers", name
         assert "<" not in qualname, name
         assert mode.repro
         assert any("actual" in line for line in mode.repro)

@@ -26,15 +26,15 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnnspec import check
 from rnnspec.config import Example, RNNConfig
-from rnnspec.matrix import repro_script, run_matrix
-from rnnspec.modes import DEFAULT_MODES, MODES
+from rnnspec.modes.matrix import repro_script, run_matrix
+from rnnspec.modes.table import DEFAULT_MODES, MODES
 from rnnspec.tolerance import tolerance
 
 ONNX = ("onnx-legacy", "onnx-dynamo")
 
 
 def test_without_the_extra_the_modes_are_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rnnspec import modes_onnx
+    from rnnspec.modes import onnx as modes_onnx
 
     installed = {"onnx": "1.16.0", "onnxscript": "0.7.2"}  # no onnxruntime; onnx too old
 
@@ -175,7 +175,7 @@ def drop_linear_before_reset(model: Any) -> Any:
 
 def old_onnxscript_gru(exporter: str) -> Any:
     """The exporter's mode, with each exported GRU as onnxscript 0.5-0.7.0 wrote it."""
-    from rnnspec import modes_onnx
+    from rnnspec.modes import onnx as modes_onnx
 
     def factory(reference: nn.Module) -> nn.Module:
         return modes_onnx.candidate(reference, exporter, edit=drop_linear_before_reset)
@@ -223,7 +223,7 @@ def test_dynamo_runs_a_packed_batch_through_sequence_lens(kind: str) -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("extra")
 def test_the_cached_translation_registry_changes_no_byte_of_an_export() -> None:
-    from rnnspec.modes_onnx import _as_in_a_fresh_process, _quiet_onnx, export_onnx
+    from rnnspec.modes.onnx import _as_in_a_fresh_process, _quiet_onnx, export_onnx
 
     example = Example(RNNConfig("lstm", 2, 3, num_layers=2), 2, seq_len=3, dtype="float32")
     reference, (x, hx) = example.reference(), example.inputs()
@@ -255,7 +255,7 @@ def test_the_two_rows_run_in_the_matrix_with_a_repro_per_failure(tmp_path: Path)
 @pytest.mark.slow
 @pytest.mark.usefixtures("extra")
 def test_documented_dynamo_exports_proj_size_that_onnxruntime_refuses() -> None:
-    from rnnspec.modes_onnx import export_onnx, ort_session, run_session
+    from rnnspec.modes.onnx import export_onnx, ort_session, run_session
 
     lstm = nn.LSTM(5, 7, proj_size=3).eval()
     x = torch.randn(4, 3, 5)
@@ -272,7 +272,7 @@ def test_documented_dynamo_exports_proj_size_that_onnxruntime_refuses() -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("extra")
 def test_documented_dynamo_refuses_a_padded_rnn() -> None:
-    from rnnspec.modes_onnx import PaddedRNN
+    from rnnspec.modes.onnx import PaddedRNN
 
     gru = PaddedRNN(nn.GRU(2, 3).eval(), enforce_sorted=True)
     with warnings.catch_warnings():
@@ -322,7 +322,7 @@ def test_documented_dynamo_time_axis_only_on_the_first_export_and_then_fixed() -
 def test_documented_dynamo_auto_time_axis_is_declared_dynamic_but_fixed() -> None:
     from torch.export import Dim
 
-    from rnnspec.modes_onnx import ort_session
+    from rnnspec.modes.onnx import ort_session
 
     rnn = nn.RNN(2, 3).eval()
     with warnings.catch_warnings():

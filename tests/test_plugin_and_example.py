@@ -8,7 +8,7 @@ from pathlib import Path
 
 from examples.custom_lstm import factory
 from rnnspec import check
-from rnnspec.cli import main
+from rnnspec.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

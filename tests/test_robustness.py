@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from rnnspec import Scope, check
-from rnnspec.candidates import torch_module
 from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
+from rnnspec.run.candidates import torch_module
 
 LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnspec.errata import ERRATA
-from rnnspec.methods import METHODS, SEED_SIZES, measure_methods
 from rnnspec.reference import ManualRNN, StackedRNN, run_manual
+from rnnspec.seed.errata import ERRATA
+from rnnspec.seed.methods import METHODS, SEED_SIZES, measure_methods
 
 ROWS = {row.label: row for row in measure_methods(SEED_SIZES)}
 SEED_TABLE = {

@@ -13,9 +13,9 @@ from torch import Tensor
 
 from examples.custom_lstm import FusedLSTM, factory, parameter_map
 from mutants.zoo import GRUOwnNamesDetachedWhh
-from rnnspec.checker import run_law
 from rnnspec.laws import LAWS, Subject
-from rnnspec.report import LawResult
+from rnnspec.run.checker import run_law
+from rnnspec.run.report import LawResult
 from rnnspec.scope import Scope
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from rnnspec import LAWS, LawResult, Scope, check
-from rnnspec.causes import COMPARES_WITH_TORCH, mark_probable_causes
-from rnnspec.cli import main
-from rnnspec.options import MisspelledScopeWarning, UsageError, load_object, misspelled_scope
+from rnnspec.cli.main import main
+from rnnspec.cli.options import MisspelledScopeWarning, UsageError, load_object, misspelled_scope
+from rnnspec.run.causes import COMPARES_WITH_TORCH, mark_probable_causes
 
 pytest_plugins = ["pytester"]
 

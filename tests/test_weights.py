@@ -10,13 +10,13 @@ from torch import nn
 
 from rnnspec.config import RNNConfig
 from rnnspec.reference import ManualRNN, run_manual
-from rnnspec.strategies import rnn_configs
-from rnnspec.weights import (
+from rnnspec.seed.weights import (
     copy_manual_to_rnn,
     copy_rnn_to_manual,
     recurrent_parameters,
     seed_parameters,
 )
+from rnnspec.strategies import rnn_configs
 
 
 @given(config=rnn_configs(max_input=40, max_hidden=40, max_layers=4))

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from rnnspec.laws._core import Trial, law
-from rnnspec.methods import METHODS, Sizes
 from rnnspec.reference.seed import run_manual
-from rnnspec.weights import copy_manual_to_rnn, copy_rnn_to_manual, seed_parameters
+from rnnspec.seed.methods import METHODS, Sizes
+from rnnspec.seed.weights import copy_manual_to_rnn, copy_rnn_to_manual, seed_parameters
 
 _SEED = ("seed",)
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from rnnspec.config import Example
 from rnnspec.laws._core import Subject, Trial, law
-from rnnspec.weights import recurrent_parameters
+from rnnspec.seed.weights import recurrent_parameters
 
 
 def expected_shapes(example: Example) -> dict[str, tuple[int, ...]]:
@@ -78,7 +78,7 @@ def bidirectional_doubling(trial: Trial) -> None:
 
 @law(
     "param-count",
-    "A module's parameters number exactly the closed form of rnnspec.weights for its config "
+    "A module's parameters number exactly the closed form of rnnspec.seed.weights for its config "
     "(checked on torch's module, and on a candidate that names its parameters as torch does).",
 )
 def param_count(trial: Trial) -> None:

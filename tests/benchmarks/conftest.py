@@ -8,7 +8,7 @@ The benchmarks (marked ``bench``) run only with ``--benchmark-only`` and never u
 
 Two kinds of benchmark: one per workload (pytest-benchmark's own timing and table), and
 one per claim's group (``test_bench_ratios.py``) that times the group's workloads
-interleaved with :func:`rnnspec.bench.measure`; the terminal summary prints those ratios.
+interleaved with :func:`rnnspec.bench.timing.measure`; the terminal summary prints those ratios.
 ``RNNSPEC_BENCH_THREADS=N`` sets torch's intra-op threads for the timings (the root
 conftest sets 1); ``RNNSPEC_BENCH_CLOCK=cpu`` times the interleaved ratios in process CPU
 time (robust on a shared machine; for pytest-benchmark's own timings pass
@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import torch
 
-from rnnspec import bench
-from rnnspec.methods import Sizes
+from rnnspec.bench import timing as bench
+from rnnspec.seed.methods import Sizes
 
 DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 _MEDIANS: dict[str, dict[str, float]] = {}

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from rnnspec import bench
-from rnnspec.methods import SEED_SIZES
+from rnnspec.bench import timing as bench
+from rnnspec.seed.methods import SEED_SIZES
 
 WORKLOADS = list(bench.GROUPS["bidirectional-forward"].builders)
 pytestmark = pytest.mark.bench

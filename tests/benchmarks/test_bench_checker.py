@@ -17,9 +17,9 @@ import pytest
 import torch
 from torch import nn
 
-from rnnspec.candidates import torch_module
-from rnnspec.checker import check, run_law
 from rnnspec.laws import LAWS, Subject
+from rnnspec.run.candidates import torch_module
+from rnnspec.run.checker import check, run_law
 from rnnspec.scope import Scope
 
 pytestmark = pytest.mark.bench

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rnnspec import bench
-from rnnspec.methods import SEED_SIZES
+from rnnspec.bench import timing as bench
+from rnnspec.seed.methods import SEED_SIZES
 
 FORWARD = list(bench.GROUPS["manual-forward"].builders)
 TRAIN = list(bench.GROUPS["manual-train"].builders)

@@ -1,7 +1,7 @@
 """The speed ratios behind the seed's claims, timed side by side (interleaved, 21 repeats).
 
 The per-workload benchmarks in the other files time each workload on its own, minutes apart
-on a shared machine; these time a claim's workloads in alternation (rnnspec.bench.measure,
+on a shared machine; these time a claim's workloads in alternation (rnnspec.bench.timing.measure,
 the same timer as ``rnnspec claims``), so each ratio compares timings made moments apart.
 The terminal summary prints them.
 """
@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import pytest
 
-from rnnspec import bench
-from rnnspec.methods import SEED_SIZES
+from rnnspec.bench import timing as bench
+from rnnspec.seed.methods import SEED_SIZES
 
 T100 = replace(SEED_SIZES, seq_len=100)
 CASES = [

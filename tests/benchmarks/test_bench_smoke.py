@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnspec import bench
-from rnnspec.methods import Sizes
+from rnnspec.bench import timing as bench
 from rnnspec.reference.seed import BuiltInRNN
+from rnnspec.seed.methods import Sizes
 
 TINY = Sizes(batch_size=2, seq_len=3, input_size=4, hidden_size=5, output_size=3)
 CASES = [(g, w) for g, group in bench.GROUPS.items() for w in group.builders]

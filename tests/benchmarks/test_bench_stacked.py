@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rnnspec import bench
-from rnnspec.methods import SEED_SIZES
+from rnnspec.bench import timing as bench
+from rnnspec.seed.methods import SEED_SIZES
 
 LAYERS = list(bench.GROUPS["stacked-train"].builders)
 pytestmark = pytest.mark.bench

@@ -14,10 +14,10 @@ import torch
 from torch import Tensor, nn
 
 from mutants.zoo import MUTANTS
-from rnnspec.candidates import seed_class
 from rnnspec.laws import Subject
 from rnnspec.reference import seed
 from rnnspec.reference.loops import LoopGRU, LoopLSTM, LoopRNN, State, Weights
+from rnnspec.run.candidates import seed_class
 from rnnspec.scope import Scope
 
 

@@ -4,7 +4,7 @@ Run from tests/: ``python -m mutants.measure [--markdown] [--first | --diagnosis
 (names: only those mutants).  Checks run at default settings (``rnnspec.check(factory,
 kind, seed=0)``: 100 examples per law); ``--first`` stops after the runner's scouting passes
 (``max(SCOUT_EXAMPLES)`` examples per law), which gives the same first failure, faster.
-``--diagnosis`` runs only the diagnosed laws (rnnspec.diagnosis.DIAGNOSED_LAWS) and
+``--diagnosis`` runs only the diagnosed laws (rnnspec.run.diagnosis.DIAGNOSED_LAWS) and
 tabulates, per mutant, the known bugs named on each failure's shrunk example.
 """
 
@@ -16,18 +16,18 @@ import time
 
 import torch
 
-import rnnspec.diagnosis
+import rnnspec.run.diagnosis
 from mutants.baselines import constant_weight_case, fixed_random_case
 from mutants.zoo import MUTANTS
 from rnnspec import check
-from rnnspec.checker import SCOUT_EXAMPLES
+from rnnspec.run.checker import SCOUT_EXAMPLES
 from rnnspec.text import markdown_table, table
 
 
 def diagnoses(markdown: bool, names: list[str]) -> None:
     """Per mutant: the diagnosis of each failing diagnosed law, and the time it took."""
     spent: list[float] = []
-    diagnose = rnnspec.diagnosis.diagnose
+    diagnose = rnnspec.run.diagnosis.diagnose
 
     def timed(*args: object) -> tuple[str, ...]:
         start = time.perf_counter()
@@ -36,7 +36,7 @@ def diagnoses(markdown: bool, names: list[str]) -> None:
         finally:
             spent.append(time.perf_counter() - start)
 
-    rnnspec.diagnosis.diagnose = timed  # type: ignore[assignment]
+    rnnspec.run.diagnosis.diagnose = timed  # type: ignore[assignment]
     rows, named = [], 0
     chosen = [m for m in MUTANTS if not names or m.name in names]
     for mutant in chosen:
@@ -46,7 +46,7 @@ def diagnoses(markdown: bool, names: list[str]) -> None:
             mutant.kind,
             seed=0,
             scope=mutant.scope,
-            laws=rnnspec.diagnosis.DIAGNOSED_LAWS,
+            laws=rnnspec.run.diagnosis.DIAGNOSED_LAWS,
         )
         found = [r for r in report.failed if r.diagnosis is not None]
         ids = sorted({i for r in found for i in r.diagnosis or ()})
@@ -54,9 +54,9 @@ def diagnoses(markdown: bool, names: list[str]) -> None:
         if ids:
             verdict = ", ".join(f"`{i}`" if markdown else i for i in ids)
         elif found:
-            verdict = rnnspec.diagnosis.NO_MATCH
+            verdict = rnnspec.run.diagnosis.NO_MATCH
         else:
-            verdict = "(passes " + " and ".join(rnnspec.diagnosis.DIAGNOSED_LAWS) + ")"
+            verdict = "(passes " + " and ".join(rnnspec.run.diagnosis.DIAGNOSED_LAWS) + ")"
         cost = sum(spent[before:])
         rows.append([mutant.name, mutant.kind, verdict, f"{cost:.2f}s" if found else "-"])
         print(".", end="", file=sys.stderr, flush=True)

@@ -31,9 +31,9 @@ class LawResult:
     seconds: float = 0.0
     first_failure_seconds: float | None = None
     blob: str | None = None  # Hypothesis @reproduce_failure blob of the shrunk example
-    # another failed law that probably caused this failure (rnnspec.causes), or None
+    # another failed law that probably caused this failure (rnnspec.run.causes), or None
     probable_cause: str | None = None
-    # ids of the known bugs (rnnspec.diagnosis) the candidate reproduces on the shrunk
+    # ids of the known bugs (rnnspec.run.diagnosis) the candidate reproduces on the shrunk
     # example; () when none matches; None when not diagnosed (passed, or not a forward law)
     diagnosis: tuple[str, ...] | None = None
 
@@ -69,7 +69,7 @@ class Report:
         return {s: sum(r.status == s for r in self.results) for s in STATUSES}
 
     def to_json(self) -> dict[str, Any]:
-        from rnnspec import __version__
+        from rnnspec.version import __version__
 
         return {
             "rnnspec": __version__,

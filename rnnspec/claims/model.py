@@ -9,23 +9,21 @@ timing per group and size, one set of gradient curves).  Verdicts:
 - ``advice``: a recommendation no measurement can settle; listed, not judged;
 - ``error``: the check itself failed (a bug in rnnspec, or an unusual torch build).
 
-The ledger is :mod:`rnnspec.claims_data`; its checks are in :mod:`rnnspec.claims_checks`
-(shapes, structure) and :mod:`rnnspec.claims_measured` (speed, gradients).
+The ledger is :mod:`rnnspec.claims.ledger`; its checks are in :mod:`rnnspec.claims.structural`
+(shapes, structure) and :mod:`rnnspec.claims.measured` (speed, gradients).
 """
 
 from __future__ import annotations
 
 import platform
-import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import torch
 
-from rnnspec import bench
-from rnnspec.gradients import GradientCurve, gradient_curves
-from rnnspec.methods import SEED_SIZES, MethodRow, Sizes, measure_methods
+from rnnspec.bench import timing as bench
+from rnnspec.bench.gradients import GradientCurve, gradient_curves
+from rnnspec.seed.methods import SEED_SIZES, MethodRow, Sizes, measure_methods
 
 __all__ = [
     "ADVICE",
@@ -33,7 +31,7 @@ __all__ = [
     "FULL",
     "HOLDS",
     "HOLDS_HERE",
-    "KINDS",
+    "CLAIM_KINDS",
     "QUICK",
     "REFUTED",
     "REFUTED_HERE",
@@ -43,15 +41,14 @@ __all__ = [
     "Context",
     "Outcome",
     "Settings",
-    "all_claims",
-    "run_claims",
+    "fact",
 ]
 
 HOLDS, REFUTED = "holds", "refuted"
 HOLDS_HERE, REFUTED_HERE = "holds here", "refuted here"
 ADVICE, ERROR = "advice", "error"
 VERDICTS = (HOLDS, REFUTED, HOLDS_HERE, REFUTED_HERE, ADVICE, ERROR)
-KINDS = ("shape", "parameters", "structure", "speed", "gradient", "advice")
+CLAIM_KINDS = ("shape", "parameters", "structure", "speed", "gradient", "advice")
 
 
 @dataclass(frozen=True)
@@ -66,6 +63,11 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+def fact(ok: bool, measured: str, evidence: str, **data: object) -> Outcome:
+    """The verdict on a fact about torch's maths: holds if ``ok``, else refuted."""
+    return Outcome(HOLDS if ok else REFUTED, measured, evidence, dict(data))
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ class Claim:
     """One sentence of the seed, quoted exactly, with how rnnspec reads and checks it.
 
     ``check`` is ``None`` for advice.  ``law`` names the law in :mod:`rnnspec.laws` that
-    states the same property for all sizes; ``erratum`` the :data:`rnnspec.errata.ERRATA`
+    states the same property for all sizes; ``erratum`` the :data:`rnnspec.seed.errata.ERRATA`
     entry the claim is.
     """
 
@@ -189,8 +191,8 @@ class Claim:
     erratum: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"{self.id}: kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind not in CLAIM_KINDS:
+            raise ValueError(f"{self.id}: kind must be one of {CLAIM_KINDS}, got {self.kind!r}")
         if (self.kind == "advice") != (self.check is None):
             raise ValueError(f"{self.id}: advice, and only advice, has no check")
 
@@ -219,41 +221,3 @@ class ClaimResult:
             "evidence": o.evidence,
             "data": o.data,
         }
-
-
-def all_claims() -> tuple[Claim, ...]:
-    from rnnspec.claims_data import CLAIMS
-
-    return CLAIMS
-
-
-def run_claims(
-    quick: bool = False,
-    progress: Callable[[str], None] | None = None,
-    *,
-    context: Context | None = None,
-    claims: Sequence[Claim] | None = None,
-    threads: int | None = None,
-) -> list[ClaimResult]:
-    """Check every claim (or ``claims``) and return the results in ledger order."""
-    ctx = context or Context(quick=quick)
-    if progress is not None:
-        ctx.progress = progress
-    todo = all_claims() if claims is None else tuple(claims)
-    results = []
-    with bench.threads(threads):
-        for i, claim in enumerate(todo, 1):
-            ctx.progress(f"[{i}/{len(todo)}] {claim.id}")
-            results.append(ClaimResult(claim, _judge(claim, ctx)))
-    return results
-
-
-def _judge(claim: Claim, ctx: Context) -> Outcome:
-    if claim.check is None:
-        return Outcome(ADVICE, "-", "A recommendation, not a checkable statement: " + claim.reading)
-    try:
-        return claim.check(ctx)
-    except Exception as exc:  # a failing check is reported, not fatal to the ledger
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        print(traceback.format_exc(), file=sys.stderr)
-        return Outcome(ERROR, "check failed", f"the check raised {last}")

@@ -335,7 +335,7 @@ def _as_in_a_fresh_process() -> None:
 
 def _structure(args: tuple[Any, ...]) -> Hashable:
     """What an export depends on besides sizes: packed (and sorted), ranks, dtypes, hx."""
-    from rnnspec.modes import _signature
+    from rnnspec.modes.wrappers import _signature
 
     x = args[0]
     packed = isinstance(x, PackedSequence)
@@ -382,7 +382,7 @@ class _Exports:
 def candidate(reference: nn.Module, exporter: str, edit: Edit | None = None) -> nn.Module:
     """The reference through ``torch.onnx.export`` (``exporter``: "legacy" or "dynamo") and
     ONNX Runtime; ``edit`` changes each exported model before it runs."""
-    from rnnspec.modes import ModeCandidate
+    from rnnspec.modes.wrappers import ModeCandidate
 
     if exporter not in ("legacy", "dynamo"):
         raise ValueError(f"exporter must be 'legacy' or 'dynamo', got {exporter!r}")

@@ -3,7 +3,7 @@
 They build the seed's own modules and compute the answer;
 comparisons run in float64 with ``torch.testing.assert_close``'s float64 defaults
 (``rtol=1e-7, atol=1e-7``), and "depends on" means an output moved by more than ``1e-12``
-when one input was perturbed.  Speed and gradient checks live in :mod:`rnnspec.claims`.
+when one input was perturbed.  Speed and gradient checks live in :mod:`rnnspec.claims.model`.
 """
 
 from __future__ import annotations
@@ -14,30 +14,28 @@ from typing import TypeVar
 import torch
 from torch import Tensor, nn
 
-from rnnspec.claims import HOLDS, REFUTED, Context, Outcome
-from rnnspec.methods import SEED_SIZES
+from rnnspec.claims.model import Context, Outcome, fact
 from rnnspec.reference.seed import BiRNN, BuiltInRNN, ManualRNN, Seq2Seq, StackedRNN, run_manual
-from rnnspec.weights import copy_rnn_to_manual
+from rnnspec.seed.methods import SEED_SIZES
+from rnnspec.seed.weights import copy_rnn_to_manual
 
 S = SEED_SIZES
 MOVED = 1e-12
 """An output "depends on" an input if perturbing the input moves it by more than this."""
 
 
-def _fact(ok: bool, measured: str, evidence: str, **data: object) -> Outcome:
-    return Outcome(HOLDS if ok else REFUTED, measured, evidence, dict(data))
-
-
 M = TypeVar("M", bound=nn.Module)
 
 
-def _build(make: Callable[[], M]) -> M:
+def seeded(make: Callable[[], M]) -> M:
+    """``make()`` in float64, its weights drawn from torch's seed 0."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         return make().double()
 
 
-def _x(*shape: int, seed: int = 1) -> Tensor:
+def randn64(*shape: int, seed: int = 1) -> Tensor:
+    """A float64 standard-normal tensor from its own seeded generator."""
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
@@ -57,9 +55,9 @@ def _moved(a: Tensor, b: Tensor) -> float:
 
 
 def _birnn() -> tuple[BiRNN, Tensor, Tensor]:
-    model = _build(lambda: BiRNN(S.input_size, S.hidden_size, S.output_size))
+    model = seeded(lambda: BiRNN(S.input_size, S.hidden_size, S.output_size))
     assert isinstance(model, BiRNN)
-    x = _x(S.batch_size, S.seq_len, S.input_size)
+    x = randn64(S.batch_size, S.seq_len, S.input_size)
     out, _ = model.rnn(x)  # (B, T, 2H)
     return model, x, out
 
@@ -67,7 +65,7 @@ def _birnn() -> tuple[BiRNN, Tensor, Tensor]:
 def birnn_width(ctx: Context) -> Outcome:
     model, _, out = _birnn()
     width = out.shape[-1]
-    return _fact(
+    return fact(
         width == 2 * S.hidden_size == model.fc.in_features,
         f"rnn_out {list(out.shape)}, fc in {model.fc.in_features}",
         f"hidden_size={S.hidden_size}: bidirectional rnn_out has {width} features per step.",
@@ -88,7 +86,7 @@ def birnn_concatenates(ctx: Context) -> Outcome:
     forward = _direction(model.rnn, "")(x)[0]  # (B, T, H)
     backward = _direction(model.rnn, "_reverse")(x.flip(1))[0].flip(1)  # (B, T, H)
     ok = _same(out[..., :h], forward) and _same(out[..., h:], backward)
-    return _fact(
+    return fact(
         ok,
         "out[..., :H] forward, out[..., H:] backward",
         "Each step of rnn_out is [forward state at t, backward state at t], checked against "
@@ -105,7 +103,7 @@ def birnn_head(ctx: Context) -> Outcome:
     head_moved = _moved(out[:, -1, h:], out2[:, -1, h:])
     summary_moved = _moved(out[:, 0, h:], out2[:, 0, h:])
     sees_all = head_moved > MOVED
-    return _fact(
+    return fact(
         sees_all,
         f"backward half of rnn_out[:, -1] moved {head_moved:.1e}",
         "The head reads rnn_out[:, -1, :]. Its backward half is the reverse direction after ONE "
@@ -121,9 +119,9 @@ def birnn_not_causal(ctx: Context) -> Outcome:
     x2 = x.clone()
     x2[:, -1] += 1.0  # the last input only
     first_moved = _moved(out[:, 0], model.rnn(x2)[0][:, 0])
-    uni = _build(lambda: BuiltInRNN(S.input_size, S.hidden_size, S.output_size)).rnn
+    uni = seeded(lambda: BuiltInRNN(S.input_size, S.hidden_size, S.output_size)).rnn
     uni_moved = _moved(uni(x)[0][:, :-1], uni(x2)[0][:, :-1])
-    return _fact(
+    return fact(
         first_moved > MOVED,
         f"out[:, 0] moved {first_moved:.1e} by x_T",
         f"Changing only the last input moved the bidirectional output at step 1 by "
@@ -133,7 +131,7 @@ def birnn_not_causal(ctx: Context) -> Outcome:
 
 
 def _seq2seq() -> Seq2Seq:
-    model = _build(lambda: Seq2Seq(S.input_size, S.hidden_size, S.output_size))
+    model = seeded(lambda: Seq2Seq(S.input_size, S.hidden_size, S.output_size))
     assert isinstance(model, Seq2Seq)
     return model
 
@@ -142,18 +140,18 @@ def seq2seq_lengths(ctx: Context) -> Outcome:
     model = _seq2seq()
     shapes = {}
     for src_len, tgt_len in ((10, 3), (10, 17), (25, 10)):
-        src = _x(S.batch_size, src_len, S.input_size)
-        tgt = _x(S.batch_size, tgt_len, S.output_size, seed=2)
+        src = randn64(S.batch_size, src_len, S.input_size)
+        tgt = randn64(S.batch_size, tgt_len, S.output_size, seed=2)
         shapes[(src_len, tgt_len)] = tuple(model(src, tgt).shape)
     ok = all(shape == (S.batch_size, t, S.output_size) for (_, t), shape in shapes.items())
     text = ", ".join(f"src {s} -> tgt {t}: {list(v)}" for (s, t), v in shapes.items())
-    return _fact(ok, text, "Seq2Seq output follows the target's length, whatever the source's.")
+    return fact(ok, text, "Seq2Seq output follows the target's length, whatever the source's.")
 
 
 def encoder_any_length(ctx: Context) -> Outcome:
     model = _seq2seq()
-    shapes = [tuple(model.encoder(_x(2, t, S.input_size)).shape) for t in (1, 10, 100)]
-    return _fact(
+    shapes = [tuple(model.encoder(randn64(2, t, S.input_size)).shape) for t in (1, 10, 100)]
+    return fact(
         all(s == (1, 2, S.hidden_size) for s in shapes),
         f"context {list(shapes[0])} for T = 1, 10, 100",
         "The encoder's context has shape (1, B, H) whatever the source length.",
@@ -162,10 +160,10 @@ def encoder_any_length(ctx: Context) -> Outcome:
 
 def encoder_final_hidden(ctx: Context) -> Outcome:
     model = _seq2seq()
-    x = _x(S.batch_size, S.seq_len, S.input_size)
+    x = randn64(S.batch_size, S.seq_len, S.input_size)
     out, _ = model.encoder.rnn(x)  # (B, T, H)
     context = model.encoder(x)  # (1, B, H)
-    return _fact(
+    return fact(
         _same(context[0], out[:, -1]),
         f"context {list(context.shape)} == rnn_out[:, -1]",
         "Encoder.forward returns nn.RNN's h_n, which equals its output at the last step.",
@@ -174,12 +172,12 @@ def encoder_final_hidden(ctx: Context) -> Outcome:
 
 def decoder_starts_from_context(ctx: Context) -> Outcome:
     model = _seq2seq()
-    src, tgt = _x(4, 10, S.input_size), _x(4, 7, S.output_size, seed=2)
+    src, tgt = randn64(4, 10, S.input_size), randn64(4, 7, S.output_size, seed=2)
     context = model.encoder(src)
     direct = model.decoder.fc(model.decoder.rnn(tgt, context)[0])
     from_zero = model.decoder(tgt, torch.zeros_like(context))[0]
     differs = _moved(direct, from_zero)
-    return _fact(
+    return fact(
         _same(model(src, tgt), direct) and differs > MOVED,
         f"output moved {differs:.1e} vs a zero start",
         "Seq2Seq(src, tgt) equals the decoder's nn.RNN run from h_0 = encoder context; starting "
@@ -189,7 +187,7 @@ def decoder_starts_from_context(ctx: Context) -> Outcome:
 
 def context_summarizes(ctx: Context) -> Outcome:
     model = _seq2seq()
-    x = _x(4, S.seq_len, S.input_size)
+    x = randn64(4, S.seq_len, S.input_size)
     context = model.encoder(x)
     moved = {}
     for t in (0, S.seq_len // 2, S.seq_len - 1):
@@ -197,7 +195,7 @@ def context_summarizes(ctx: Context) -> Outcome:
         x2[:, t] += 1.0
         moved[t + 1] = _moved(context, model.encoder(x2))
     text = ", ".join(f"x_{t}: {m:.1e}" for t, m in moved.items())
-    return _fact(
+    return fact(
         all(m > MOVED for m in moved.values()),
         text,
         f"Perturbing one input step by 1.0 moves the context by: {text}. It depends on every "
@@ -208,11 +206,11 @@ def context_summarizes(ctx: Context) -> Outcome:
 
 def decoder_generates(ctx: Context) -> Outcome:
     model = _seq2seq()
-    src, tgt = _x(4, 10, S.input_size), _x(4, 7, S.output_size, seed=2)
+    src, tgt = randn64(4, 10, S.input_size), randn64(4, 7, S.output_size, seed=2)
     tgt2 = tgt.clone()
     tgt2[:, 5] += 1.0
     moved = _moved(model(src, tgt)[:, 5], model(src, tgt2)[:, 5])
-    return _fact(
+    return fact(
         moved <= MOVED,
         f"output[:, 5] moved {moved:.1e} with tgt[:, 5]",
         "Read as generation (each output from the decoder's own previous output): "
@@ -223,16 +221,16 @@ def decoder_generates(ctx: Context) -> Outcome:
 
 
 def stacked_hidden_shape(ctx: Context) -> Outcome:
-    model = _build(lambda: StackedRNN(S.input_size, S.hidden_size, S.output_size))
-    _, hidden = model.rnn(_x(S.batch_size, S.seq_len, S.input_size))
+    model = seeded(lambda: StackedRNN(S.input_size, S.hidden_size, S.output_size))
+    _, hidden = model.rnn(randn64(S.batch_size, S.seq_len, S.input_size))
     expected = (3, S.batch_size, S.hidden_size)
-    return _fact(tuple(hidden.shape) == expected, f"{list(hidden.shape)}", "StackedRNN's h_n")
+    return fact(tuple(hidden.shape) == expected, f"{list(hidden.shape)}", "StackedRNN's h_n")
 
 
 def stacked_same_shapes(ctx: Context) -> Outcome:
     rows = ctx.methods()
     stacked, single = rows["Stacked RNN"].shape, rows["nn.RNN"].shape
-    return _fact(
+    return fact(
         stacked == single,
         f"stacked {list(stacked)}, single {list(single)}",
         "StackedRNN and BuiltInRNN give the same output shape; the seed's printed "
@@ -241,8 +239,8 @@ def stacked_same_shapes(ctx: Context) -> Outcome:
 
 
 def stacked_feeds_up(ctx: Context) -> Outcome:
-    model = _build(lambda: StackedRNN(S.input_size, S.hidden_size, S.output_size))
-    x = _x(S.batch_size, S.seq_len, S.input_size)
+    model = seeded(lambda: StackedRNN(S.input_size, S.hidden_size, S.output_size))
+    x = randn64(S.batch_size, S.seq_len, S.input_size)
     h = x
     for layer in range(3):
         one = nn.RNN(h.shape[-1], S.hidden_size, batch_first=True, dtype=torch.float64)
@@ -250,7 +248,7 @@ def stacked_feeds_up(ctx: Context) -> Outcome:
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                 getattr(one, f"{name}_l0").copy_(getattr(model.rnn, f"{name}_l{layer}"))
         h = one(h)[0]  # (B, T, H)
-    return _fact(
+    return fact(
         _same(model.rnn(x)[0], h),
         "3 chained 1-layer RNNs == num_layers=3",
         "Feeding each single-layer nn.RNN's output sequence to the next reproduces the stack.",
@@ -261,7 +259,7 @@ def lstm_two_states(ctx: Context) -> Outcome:
     _, (h, c) = nn.LSTM(S.input_size, S.hidden_size, batch_first=True)(
         torch.randn(2, 3, S.input_size)
     )
-    return _fact(h.shape == c.shape, f"h_n {list(h.shape)}, c_n {list(c.shape)}", "nn.LSTM state")
+    return fact(h.shape == c.shape, f"h_n {list(h.shape)}, c_n {list(c.shape)}", "nn.LSTM state")
 
 
 def gru_no_cell(ctx: Context) -> Outcome:
@@ -269,7 +267,7 @@ def gru_no_cell(ctx: Context) -> Outcome:
     _, state = gru(torch.randn(2, 3, S.input_size))
     lstm_rows = nn.LSTM(S.input_size, S.hidden_size).all_weights[0][0].shape[0]  # 4H
     gru_rows = gru.all_weights[0][0].shape[0]  # 3H
-    return _fact(
+    return fact(
         isinstance(state, Tensor) and gru_rows < lstm_rows,
         f"state {list(state.shape)}; {gru_rows // S.hidden_size} vs "
         f"{lstm_rows // S.hidden_size} gate blocks",
@@ -278,14 +276,14 @@ def gru_no_cell(ctx: Context) -> Outcome:
 
 
 def batch_first(ctx: Context) -> Outcome:
-    rnn = _build(lambda: nn.RNN(S.input_size, S.hidden_size, batch_first=True))
-    x = _x(S.batch_size, S.seq_len, S.input_size)
+    rnn = seeded(lambda: nn.RNN(S.input_size, S.hidden_size, batch_first=True))
+    x = randn64(S.batch_size, S.seq_len, S.input_size)
     assert isinstance(rnn, nn.RNN)
     rnn.batch_first = False
     time_major = rnn(x.transpose(0, 1))[0].transpose(0, 1)
     rnn.batch_first = True
     out = rnn(x)[0]
-    return _fact(
+    return fact(
         _same(out, time_major),
         f"x {list(x.shape)} -> out {list(out.shape)}",
         "batch_first=True on (B, T, I) equals the time-major run on the transposed input.",
@@ -293,19 +291,19 @@ def batch_first(ctx: Context) -> Outcome:
 
 
 def all_time_steps(ctx: Context) -> Outcome:
-    rnn = _build(lambda: nn.RNN(S.input_size, S.hidden_size, batch_first=True))
-    out, h_n = rnn(_x(S.batch_size, S.seq_len, S.input_size))
+    rnn = seeded(lambda: nn.RNN(S.input_size, S.hidden_size, batch_first=True))
+    out, h_n = rnn(randn64(S.batch_size, S.seq_len, S.input_size))
     ok = tuple(out.shape) == (S.batch_size, S.seq_len, S.hidden_size) and _same(out[:, -1], h_n[0])
-    return _fact(ok, f"rnn_out {list(out.shape)}", "rnn_out has every step; its last is h_n[0].")
+    return fact(ok, f"rnn_out {list(out.shape)}", "rnn_out has every step; its last is h_n[0].")
 
 
 def manual_equals_rnn(ctx: Context) -> Outcome:
-    rnn = _build(lambda: nn.RNN(S.input_size, S.hidden_size, batch_first=True))
-    manual = _build(lambda: ManualRNN(S.input_size, S.hidden_size, S.output_size))
+    rnn = seeded(lambda: nn.RNN(S.input_size, S.hidden_size, batch_first=True))
+    manual = seeded(lambda: ManualRNN(S.input_size, S.hidden_size, S.output_size))
     copy_rnn_to_manual(rnn, manual)
-    x = _x(S.batch_size, S.seq_len, S.input_size)
+    x = randn64(S.batch_size, S.seq_len, S.input_size)
     _, _, hiddens = run_manual(manual, x)
-    return _fact(
+    return fact(
         _same(hiddens, rnn(x)[0]),
         "ManualRNN hiddens == nn.RNN rnn_out",
         "With i2h = [W_ih | W_hh] and bias b_ih + b_hh, the seed's loop reproduces nn.RNN.",
@@ -313,14 +311,14 @@ def manual_equals_rnn(ctx: Context) -> Outcome:
 
 
 def clip_grad_norm(ctx: Context) -> Outcome:
-    model = _build(lambda: BuiltInRNN(S.input_size, S.hidden_size, S.output_size))
-    (model(_x(S.batch_size, S.seq_len, S.input_size)).sum() * 1e3).backward()
+    model = seeded(lambda: BuiltInRNN(S.input_size, S.hidden_size, S.output_size))
+    (model(randn64(S.batch_size, S.seq_len, S.input_size)).sum() * 1e3).backward()
     before = [p.grad.clone() for p in model.parameters() if p.grad is not None]
     total = float(nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0))
     after = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
     scale = float(after.norm()) / total
     same_direction = _same(torch.cat([g.flatten() for g in before]) * scale, after)
-    return _fact(
+    return fact(
         float(after.norm()) <= 5.0 * (1 + 1e-6) and same_direction,
         f"total norm {total:.1f} -> {float(after.norm()):.4f}",
         "clip_grad_norm_ rescales all gradients by one factor so their joint norm is 5.0.",
@@ -339,7 +337,7 @@ def dropout_between_layers(ctx: Context) -> Outcome:
         warned[layers] = any("dropout" in str(w.message) for w in caught)
         rnn.train()
         moved[layers] = _moved(rnn(x)[0], rnn(x)[0])
-    return _fact(
+    return fact(
         moved[1] == 0.0 and moved[2] > 0.0,
         f"1 layer: no effect (warns: {warned[1]}); 2 layers: active",
         "dropout=0.5 acts only between stacked layers: in training mode two calls of a 1-layer "

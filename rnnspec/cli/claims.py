@@ -13,19 +13,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnnspec.options import positive_int
+from rnnspec.cli.options import positive_int
 
 if TYPE_CHECKING:
-    from rnnspec.claims import ClaimResult
+    from rnnspec.claims.model import ClaimResult
 
 __all__ = ["add_parser", "markdown_ledger", "text_ledger"]
 
 _SIZE_DEFAULTS = {"batch_size": 32, "seq_len": 10, "input_size": 50, "hidden_size": 128}
-"""The seed's sizes (rnnspec.methods.SEED_SIZES), spelled out so --help needs no torch."""
+"""The seed's sizes (rnnspec.seed.methods.SEED_SIZES), spelled out so --help needs no torch."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``claims`` on ``subparsers`` (created with rnnspec.cli's one-line-error parser)."""
+    """Register ``claims`` on ``subparsers`` (made by the one-line-error parser of cli.main)."""
     p = subparsers.add_parser(
         "claims",
         help="check the seed's claims: shapes, parameters, structure, speed, gradients",
@@ -79,7 +79,7 @@ def _progress(start: float) -> Callable[[str], None]:
 
 
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from rnnspec.claims_compare import compare_markdown, load_ledger, ratio_by_device_figure
+    from rnnspec.claims.compare import compare_markdown, load_ledger, ratio_by_device_figure
 
     try:
         ledgers = [load_ledger(path) for path in args.compare]
@@ -102,9 +102,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _compare(args, parser)
     import torch
 
-    from rnnspec import bench
-    from rnnspec.claims import Context, run_claims
-    from rnnspec.methods import SEED_SIZES, Sizes
+    from rnnspec.bench import timing as bench
+    from rnnspec.claims.judge import run_claims
+    from rnnspec.claims.model import Context
+    from rnnspec.seed.methods import SEED_SIZES, Sizes
 
     try:
         device = torch.device(args.device)
@@ -140,7 +141,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
         ctx.progress(f"wrote {args.json}")
     if args.plot is not None:
-        from rnnspec.plots import write_figures
+        from rnnspec.claims.plots import write_figures
 
         for path in write_figures(dicts, args.plot):
             ctx.progress(f"wrote {path}")

@@ -1,9 +1,9 @@
 """The ledger: every checkable sentence of the seed notebook, quoted exactly, with its check.
 
 Printed lines (shapes, the parameter table) are checked here by re-printing them from the
-seed's own code; structure checks are in :mod:`rnnspec.claims_checks`, speed and
-gradient checks in :mod:`rnnspec.claims_measured`.  Each erratum of
-:data:`rnnspec.errata.ERRATA` is the claim that quotes its line, marked with its id.
+seed's own code; structure checks are in :mod:`rnnspec.claims.structural`, speed and
+gradient checks in :mod:`rnnspec.claims.measured`.  Each erratum of
+:data:`rnnspec.seed.errata.ERRATA` is the claim that quotes its line, marked with its id.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from dataclasses import replace
 
 import torch
 
-from rnnspec import claims_checks as cc
-from rnnspec.claims import Claim, Context, Outcome
-from rnnspec.claims_measured import (
+from rnnspec.claims import structural as cc
+from rnnspec.claims.measured import (
     faster,
     gated_better,
     manual_speed,
@@ -24,9 +23,10 @@ from rnnspec.claims_measured import (
     stacked_speed,
     vanishes,
 )
-from rnnspec.errata import ERRATA
-from rnnspec.methods import METHODS, SEED_SIZES
+from rnnspec.claims.model import Claim, Context, Outcome, fact
 from rnnspec.reference.seed import ManualRNN, run_manual
+from rnnspec.seed.errata import ERRATA
+from rnnspec.seed.methods import METHODS, SEED_SIZES
 
 __all__ = ["CLAIMS"]
 
@@ -47,7 +47,7 @@ def printed_shape(label: str) -> Callable[[Context], Outcome]:
         row = ctx.methods()[label]
         assert row.printed_shape is not None
         notes = " ".join(e.explanation for e in ERRATA if e.method == label)
-        return cc._fact(
+        return fact(
             row.shape == row.printed_shape,
             _shape_line(label, row.shape),
             f"The seed's {label} code, run at the seed's sizes, prints "
@@ -62,7 +62,7 @@ def printed_shape(label: str) -> Callable[[Context], Outcome]:
 def printed_params(label: str) -> Callable[[Context], Outcome]:
     def check(ctx: Context) -> Outcome:
         row = ctx.methods()[label]
-        return cc._fact(
+        return fact(
             row.params == row.printed_params,
             f"{row.params:,}",
             f"sum(p.numel() for p in model.parameters()) for the seed's {label} at the seed's "
@@ -75,18 +75,18 @@ def printed_params(label: str) -> Callable[[Context], Outcome]:
 
 def input_shape(ctx: Context) -> Outcome:
     line = f"Input shape: {torch.randn(S.batch_size, S.seq_len, S.input_size).shape}"
-    return cc._fact(
+    return fact(
         line == "Input shape: torch.Size([32, 10, 50])", line, "torch.randn(32, 10, 50).shape"
     )
 
 
 def manual_hidden_shape(ctx: Context) -> Outcome:
-    model = cc._build(lambda: ManualRNN(S.input_size, S.hidden_size, S.output_size))
+    model = cc.seeded(lambda: ManualRNN(S.input_size, S.hidden_size, S.output_size))
     assert isinstance(model, ManualRNN)
-    _, hidden, _ = run_manual(model, cc._x(S.batch_size, S.seq_len, S.input_size))
+    _, hidden, _ = run_manual(model, cc.randn64(S.batch_size, S.seq_len, S.input_size))
     line = f"Hidden shape: {hidden.shape}"
     ok = line == "Hidden shape: torch.Size([32, 128])"
-    return cc._fact(ok, line, "the seed's Method 1 loop at the seed's sizes")
+    return fact(ok, line, "the seed's Method 1 loop at the seed's sizes")
 
 
 def params_ratio(target: float, tolerance: float = 0.25) -> Callable[[Context], Outcome]:
@@ -94,7 +94,7 @@ def params_ratio(target: float, tolerance: float = 0.25) -> Callable[[Context], 
         lstm, gru = ctx.methods()["LSTM"].params, ctx.methods()["GRU"].params
         ratio = lstm / gru
         low, high = target * (1 - tolerance), target * (1 + tolerance)
-        return cc._fact(
+        return fact(
             low <= ratio <= high,
             f"LSTM/GRU {ratio:.2f}x",
             f"Rule: '~{target:g}x' holds if LSTM/GRU is within {tolerance:.0%} of {target:g} "
@@ -110,7 +110,7 @@ def params_ratio(target: float, tolerance: float = 0.25) -> Callable[[Context], 
 def more_params(more: str, fewer: str) -> Callable[[Context], Outcome]:
     def check(ctx: Context) -> Outcome:
         a, b = ctx.methods()[more].params, ctx.methods()[fewer].params
-        return cc._fact(a > b, f"{more} {a:,} vs {fewer} {b:,}", "the seed models' parameters")
+        return fact(a > b, f"{more} {a:,} vs {fewer} {b:,}", "the seed models' parameters")
 
     return check
 

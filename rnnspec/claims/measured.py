@@ -1,7 +1,7 @@
 """The speed and gradient checks of the claims ledger: verdicts from measured numbers.
 
 Speed verdicts are ``holds here`` / ``refuted here``: they come from ratios of timings made
-side by side in one run (:func:`rnnspec.bench.measure`), with the sizes, the device and the
+side by side in one run (:func:`rnnspec.bench.timing.measure`), with the sizes, the device and the
 torch version in the evidence.  Gradient verdicts are ``holds`` / ``refuted``: they are maths
 at torch's default initialisation, the same on every machine.  Each rule is stated in the
 evidence it produces.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rnnspec import bench
-from rnnspec.claims import HOLDS, HOLDS_HERE, REFUTED, REFUTED_HERE, Context, Outcome
-from rnnspec.gradients import GradientCurve
+from rnnspec.bench import timing as bench
+from rnnspec.bench.gradients import GradientCurve
+from rnnspec.claims.model import HOLDS, HOLDS_HERE, REFUTED, REFUTED_HERE, Context, Outcome
 
 __all__ = [
     "BETTER",

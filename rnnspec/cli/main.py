@@ -10,8 +10,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnnspec import check_cli, claims_cli
-from rnnspec.options import positive_int
+from rnnspec.cli import check as check_cli
+from rnnspec.cli import claims as claims_cli
+from rnnspec.cli.options import positive_int
 
 __all__ = ["main"]
 
@@ -24,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_methods(sub: argparse._SubParsersAction) -> None:
-    from rnnspec.methods import SEED_SIZES
+    from rnnspec.seed.methods import SEED_SIZES
 
     p = sub.add_parser(
         "methods",
@@ -40,7 +41,7 @@ def _add_methods(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_methods(args: argparse.Namespace) -> int:
-    from rnnspec.methods import Sizes, measure_methods
+    from rnnspec.seed.methods import Sizes, measure_methods
     from rnnspec.text import table
 
     sizes = Sizes(

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from rnnspec.options import (
+from rnnspec.cli.options import (
     UsageError,
     add_options,
     load_object,
@@ -38,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="NAME,NAME",
         help="check torch against itself: every execution mode (jit, compile, export, "
         "quantized, oneDNN off, devices) x rnn/lstm/gru, as a matrix (default: the default "
-        "modes; 'all' adds the opt-in ones); see rnnspec.modes",
+        "modes; 'all' adds the opt-in ones); see rnnspec.modes.table",
     )
     p.set_defaults(handler=_run_check)
 
@@ -61,7 +61,7 @@ def _progress(quiet: bool) -> Any:
 
 def _run_check(args: argparse.Namespace) -> int:
     if args.modes is not None:
-        from rnnspec.matrix import cli
+        from rnnspec.modes.matrix import cli
 
         return cli(args)
     try:
@@ -107,7 +107,7 @@ def _target_reports(args: argparse.Namespace) -> list[Any]:
     if args.kind is None:
         raise UsageError("--kind is required with a target (rnn, lstm or gru)")
     scope = load_object(args.scope, "--scope") if args.scope else None
-    from rnnspec.checker import check
+    from rnnspec.run.checker import check
     from rnnspec.scope import Scope
 
     if scope is not None and not isinstance(scope, Scope):
@@ -129,9 +129,9 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
     """torch's nn.RNN / nn.LSTM / nn.GRU on every device present, then the seed's methods."""
     if args.scope:
         raise UsageError("--scope needs a target")
-    from rnnspec.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
-    from rnnspec.checker import check, check_subject
     from rnnspec.devices import available_devices
+    from rnnspec.run.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
+    from rnnspec.run.checker import check, check_subject
     from rnnspec.scope import Scope
 
     common = _common(args)

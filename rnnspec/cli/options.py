@@ -155,7 +155,7 @@ def _user_frame(exc: BaseException) -> str:
     """
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
     library = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    library.add(os.path.dirname(os.path.abspath(__file__)))
+    library.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # rnnspec/
     roots = tuple(os.path.join(os.path.abspath(p), "") for p in library if p)
     own = [f for f in frames if not os.path.abspath(f.filename).startswith(roots)]
     chosen = own or frames

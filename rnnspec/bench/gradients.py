@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from rnnspec.bench import threads
+from rnnspec.bench.timing import threads
 
 __all__ = ["KINDS", "GradientCurve", "first_input_gradient_norm", "gradient_curves"]
 

@@ -13,7 +13,7 @@ from string import Template
 import torch
 
 from rnnspec.config import Example, RNNConfig
-from rnnspec.modes import Mode
+from rnnspec.modes.table import Mode
 from rnnspec.tolerance import tolerance
 
 __all__ = ["example_of", "repro_script"]

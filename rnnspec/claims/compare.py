@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnspec.plots import SPEED_CLAIM, figure_class, plain_log_ticks
+from rnnspec.claims.plots import SPEED_CLAIM, figure_class, plain_log_ticks
 from rnnspec.text import markdown_table
 
 __all__ = ["Ledger", "compare_markdown", "load_ledger", "ratio_by_device_figure"]

@@ -14,7 +14,7 @@ __all__ = ["ERRATA", "Erratum"]
 @dataclass(frozen=True)
 class Erratum:
     id: str
-    method: str  # the seed method's label, as in rnnspec.methods.METHODS
+    method: str  # the seed method's label, as in rnnspec.seed.methods.METHODS
     quote: str  # the seed's words, exactly
     actual: str  # what the seed's code does
     explanation: str

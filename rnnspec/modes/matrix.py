@@ -1,10 +1,10 @@
-"""The execution-mode matrix: every mode of ``rnnspec.modes`` x rnn, lstm, gru, via check.
+"""The execution-mode matrix: every mode of ``rnnspec.modes.table`` x rnn, lstm, gru, via check.
 
 ``run_matrix()`` runs :func:`rnnspec.check` for each available mode and kind, within
 the mode's scope and budget, and collects one :class:`Cell` per pair: "passed",
 "failed: <law ids>", "unavailable: <why>" or "skipped: <why>".  Each failure keeps
 the shrunk example and a self-contained repro script in plain torch
-(``rnnspec.repro_script``), to attach to a bug report upstream.
+(``rnnspec.modes.repro``), to attach to a bug report upstream.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any
 import torch
 
 from rnnspec.config import Example
-from rnnspec.modes import DEFAULT_MODES, MODES, Mode, get_mode
-from rnnspec.report import LawResult, Report
-from rnnspec.repro_script import example_of, repro_script
+from rnnspec.modes.repro import example_of, repro_script
+from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode, get_mode
+from rnnspec.run.report import LawResult, Report
 from rnnspec.text import markdown_table, table
 
 __all__ = ["Cell", "Failure", "Matrix", "cli", "example_of", "repro_script", "run_matrix"]
@@ -137,7 +137,7 @@ class Matrix:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        from rnnspec import __version__
+        from rnnspec.version import __version__
 
         return {
             "rnnspec": __version__,
@@ -197,7 +197,7 @@ def run_matrix(
 
     ``max_examples`` and ``laws`` override every mode's own budget and law list.
     """
-    from rnnspec.checker import check
+    from rnnspec.run.checker import check
 
     chosen = [m if isinstance(m, Mode) else get_mode(m) for m in (modes or DEFAULT_MODES)]
     kinds = tuple(kinds)
@@ -280,8 +280,8 @@ def _environment() -> dict[str, Any]:
 
 def cli(args: Any) -> int:
     """``rnnspec check --modes [NAMES]``: run the matrix, print it; exit 1 if a cell failed."""
+    from rnnspec.cli.options import parse_laws
     from rnnspec.laws import LAWS
-    from rnnspec.options import parse_laws
 
     names = None if args.modes in ("", "default") else parse_laws(args.modes)
     names = list(MODES) if names == ["all"] else names

@@ -1,6 +1,6 @@
 """Timing shared by the benchmark suite and ``rnnspec claims``.
 
-:func:`measure` times a group's workloads (:mod:`rnnspec.workloads`) side by side: the
+:func:`measure` times a group's workloads (:mod:`rnnspec.bench.workloads`) side by side: the
 members are interleaved within each repeat, so a ratio is always taken between timings made
 moments apart, and each repeat's ratio is kept for the spread.  On CUDA every timed call is
 bracketed by synchronisation.  The workloads and groups are re-exported here.
@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from rnnspec.devices import Tf32
-from rnnspec.methods import Sizes
-from rnnspec.workloads import (
+from rnnspec.bench.workloads import (
     GROUPS,
     SWEEP,
     TRAIN_SWEEP,
@@ -30,6 +28,8 @@ from rnnspec.workloads import (
     premul_loop,
     scripted_premul_loop,
 )
+from rnnspec.devices import Tf32
+from rnnspec.seed.methods import Sizes
 
 __all__ = [
     "CLOCKS",

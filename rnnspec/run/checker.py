@@ -2,7 +2,7 @@
 
 ``check(factory, kind)`` builds a :class:`~rnnspec.laws.Subject`, runs each law's
 check as a Hypothesis test (shrinking failures to the smallest example), and
-collects one :class:`~rnnspec.report.LawResult` per law into a Report.
+collects one :class:`~rnnspec.run.report.LawResult` per law into a Report.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from rnnspec.causes import mark_probable_causes
+from rnnspec.cli.options import warn_misspelled_scope
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
 from rnnspec.laws._core import CandidateHung, factory_path
-from rnnspec.options import warn_misspelled_scope
-from rnnspec.report import LawResult, Report
+from rnnspec.run.causes import mark_probable_causes
+from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
 __all__ = ["CANDIDATE_KINDS", "check", "check_subject", "run_law"]
@@ -226,7 +226,7 @@ def run_law(
 
 def _diagnosis(law: Law, subject: Subject, failure: LawFailure) -> tuple[str, ...] | None:
     """The known bugs the candidate reproduces on the failing example (forward laws only)."""
-    from rnnspec.diagnosis import DIAGNOSED_LAWS, diagnose
+    from rnnspec.run.diagnosis import DIAGNOSED_LAWS, diagnose
 
     if law.id not in DIAGNOSED_LAWS or failure.example is None:
         return None
@@ -240,7 +240,7 @@ def _with_diagnosis(message: str, diagnosis: tuple[str, ...] | None) -> str:
     """The diagnosis lines after the failure's first lines, before the repro."""
     if diagnosis is None:
         return message
-    from rnnspec.diagnosis import explain
+    from rnnspec.run.diagnosis import explain
 
     lines = "\n".join("  " + line for line in explain(diagnosis))
     head, repro, tail = message.partition("\n  repro:\n")

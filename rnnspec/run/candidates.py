@@ -14,7 +14,7 @@ from rnnspec.laws import Subject
 from rnnspec.reference import loops, seed
 from rnnspec.reference.seed import ManualRNN
 from rnnspec.scope import Scope
-from rnnspec.weights import copy_rnn_to_manual
+from rnnspec.seed.weights import copy_rnn_to_manual
 
 __all__ = [
     "SEED_SUBJECT",

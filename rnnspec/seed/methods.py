@@ -17,7 +17,7 @@ from rnnspec.reference.seed import (
     StackedRNN,
     run_manual,
 )
-from rnnspec.weights import seed_parameters
+from rnnspec.seed.weights import seed_parameters
 
 __all__ = ["METHODS", "SEED_SIZES", "Method", "MethodRow", "Sizes", "measure_methods"]
 

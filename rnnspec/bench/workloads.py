@@ -5,7 +5,7 @@ pass, or one training step, of one way to compute an RNN.  Workloads that a clai
 form a :class:`Group` (the seed's loop vs nn.RNN, bidirectional vs unidirectional, ...),
 with the baseline its ratios are taken against.  Beyond the seed: :func:`premul_loop`, a
 hand-written loop with every step's input projection in one matmul, and the same compiled
-with TorchScript.  :mod:`rnnspec.bench` times them.
+with TorchScript.  :mod:`rnnspec.bench.timing` times them.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from functools import cache
 import torch
 from torch import Tensor, nn
 
-from rnnspec.methods import SEED_SIZES, Sizes
 from rnnspec.reference.seed import BiRNN, BuiltInRNN, GRUModel, LSTMModel, ManualRNN, StackedRNN
+from rnnspec.seed.methods import SEED_SIZES, Sizes
 
 __all__ = [
     "GROUPS",

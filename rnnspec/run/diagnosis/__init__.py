@@ -2,7 +2,7 @@
 
 When a forward law fails, :func:`diagnose` replays the shrunk example, and two more of
 the same shape with other weights and inputs (one with an initial state), through the
-candidate and through every known variant of :data:`~rnnspec.diagnosis.variants.VARIANTS`,
+candidate and through every known variant of :data:`~rnnspec.run.diagnosis.variants.VARIANTS`,
 and names each variant whose results equal the candidate's within the tolerance table on
 all of them while torch's differ.  A correct implementation equals torch, so it is never
 diagnosed.
@@ -19,8 +19,8 @@ from torch import Tensor
 
 from rnnspec.config import Example
 from rnnspec.deadline import call_with_deadline
-from rnnspec.diagnosis.variants import SYMPTOMS, VARIANTS, Symptom, Variant
 from rnnspec.laws._core import Subject
+from rnnspec.run.diagnosis.variants import SYMPTOMS, VARIANTS, Symptom, Variant
 from rnnspec.tolerance import tolerance
 
 __all__ = [

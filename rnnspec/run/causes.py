@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from rnnspec.report import LawResult
+from rnnspec.run.report import LawResult
 
 __all__ = ["COMPARES_WITH_TORCH", "ROOT", "mark_probable_causes", "probable_cause"]
 

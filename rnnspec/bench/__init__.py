@@ -1,0 +1,1 @@
+"""Timing: the workloads the speed claims name, and how they are timed side by side."""

@@ -1,0 +1,1 @@
+"""The seed notebook's seven methods: the table of methods, their weights, the errata."""
