@@ -175,10 +175,10 @@ def drop_linear_before_reset(model: Any) -> Any:
 
 def old_onnxscript_gru(exporter: str) -> Any:
     """The exporter's mode, with each exported GRU as onnxscript 0.5-0.7.0 wrote it."""
-    from rnnspec.modes import onnx as modes_onnx
+    from rnnspec.modes import onnx_candidate
 
     def factory(reference: nn.Module) -> nn.Module:
-        return modes_onnx.candidate(reference, exporter, edit=drop_linear_before_reset)
+        return onnx_candidate.candidate(reference, exporter, edit=drop_linear_before_reset)
 
     return factory
 

@@ -17,6 +17,7 @@ from torch import nn
 from rnnspec.devices import DEFAULTS as TF32_DEFAULTS
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.modes import onnx as _onnx
+from rnnspec.modes.onnx_candidate import ROWS as ONNX_ROWS
 from rnnspec.modes.wrappers import (
     compile_aot_eager,
     compile_eager,
@@ -176,7 +177,7 @@ def _onnx_mode(name: str, wrap: Callable[[nn.Module], Any], dynamo: bool) -> Mod
     """An ONNX row: its scope, budget and notes are ``rnnspec.modes.onnx.ROWS[name]``."""
     lines = (f"actual = run_onnx(module, args, dynamo={dynamo})",)
     return Mode(name, wrap=wrap, repro=lines, requires=_onnx.missing, preamble=_onnx.preamble,
-                **_onnx.ROWS[name])  # fmt: skip
+                **ONNX_ROWS[name])  # fmt: skip
 
 
 MODES: dict[str, Mode] = {m.name: m for m in (

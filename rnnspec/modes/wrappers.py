@@ -27,7 +27,6 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnspec.devices import DEFAULTS as TF32_DEFAULTS
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
-from rnnspec.modes import onnx as _onnx
 from rnnspec.silence import silenced
 
 __all__ = ["ModeCandidate", "quiet"]
@@ -309,9 +308,13 @@ def mps(reference: nn.Module) -> nn.Module:
 
 def onnx_legacy(reference: nn.Module) -> nn.Module:
     """``torch.onnx.export(dynamo=False)``, run in an ONNX Runtime CPU session."""
-    return _onnx.candidate(reference, "legacy")
+    from rnnspec.modes.onnx_candidate import candidate  # it builds on this module
+
+    return candidate(reference, "legacy")
 
 
 def onnx_dynamo(reference: nn.Module) -> nn.Module:
     """``torch.onnx.export(dynamo=True)``, torch's default exporter, run in ONNX Runtime."""
-    return _onnx.candidate(reference, "dynamo")
+    from rnnspec.modes.onnx_candidate import candidate  # it builds on this module
+
+    return candidate(reference, "dynamo")
