@@ -24,9 +24,10 @@ from rnnspec import Scope, check
 from rnnspec.cli.main import main
 from rnnspec.config import Example, RNNConfig
 from rnnspec.laws._core import factory_path
+from rnnspec.modes.candidate import quiet
 from rnnspec.modes.matrix import example_of, repro_script, run_matrix
 from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode
-from rnnspec.modes.wrappers import _on_device, quiet
+from rnnspec.modes.wrappers import _on_device
 from rnnspec.tolerance import tolerance
 
 CHEAP = ("eager", "onednn-off", "jit-script", "jit-trace", "export", "quantized-dynamic")

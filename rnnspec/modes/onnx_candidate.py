@@ -18,8 +18,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
+from rnnspec.modes.candidate import ModeCandidate, signature
 from rnnspec.modes.onnx import Edit, export_onnx, onnx_inputs, ort_session, run_session
-from rnnspec.modes.wrappers import ModeCandidate, _signature
 from rnnspec.silence import silenced
 
 __all__ = ["DYNAMO_LAWS", "DYNAMO_MAX_LEN", "ROWS", "candidate"]
@@ -119,7 +119,7 @@ def _structure(args: tuple[Any, ...]) -> Hashable:
     packed = isinstance(x, PackedSequence)
     data = x.data if packed else x
     hx = args[1] if len(args) > 1 else None
-    return packed, packed and x.sorted_indices is None, _signature((data, hx), sizes=False)
+    return packed, packed and x.sorted_indices is None, signature((data, hx), sizes=False)
 
 
 def _fits(session: Any, inputs: list[Tensor]) -> bool:

@@ -16,7 +16,7 @@ Dynamo's own cache, which reuses a graph across modules of one configuration.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -27,99 +27,27 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnspec.devices import DEFAULTS as TF32_DEFAULTS
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
-from rnnspec.silence import silenced
+from rnnspec.modes.candidate import Bound, ModeCandidate, quiet, signature
+from rnnspec.modes.onnx_candidate import candidate as onnx_candidate
 
-__all__ = ["ModeCandidate", "quiet"]
-
-Build = Callable[[nn.Module, tuple[Any, ...]], Any]
-
-_QUIET: tuple[tuple[type[Warning], str], ...] = (
-    (DeprecationWarning, r"`torch\.jit\.\w+` is deprecated"),  # torch 2.13, script and trace
-    (torch.jit.TracerWarning, r"Converting a tensor to a Python boolean"),  # RNNBase's checks
-    (UserWarning, r"The tensor attributes self\._flat_weights"),  # export of RNNBase
-    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),  # run_decompositions
-    (DeprecationWarning, r"torch\.ao\.quantization is deprecated"),  # quantize_dynamic
-    (UserWarning, r"torch\.quantize_per_tensor, torch\.quantize_per_channel"),  # its kernels
-    (UserWarning, r"TF32 acceleration on top of oneDNN"),  # each mkldnn.flags() call
-    (UserWarning, r"dropout option adds dropout after all but last"),  # quantized, 1 layer
-)
-"""The warnings torch emits on these paths, silenced where a wrapper runs them."""
-
-
-_LOGGERS = ("torch._subclasses.fake_tensor", "torch.fx.experimental.symbolic_shapes")
-"""Loggers that print a traceback for each input a compiler refuses (a law's bad input)."""
-
-
-def quiet() -> AbstractContextManager[None]:
-    """Silence exactly the warnings of ``_QUIET``, and ``_LOGGERS`` below CRITICAL."""
-    return silenced(_QUIET, _LOGGERS)
-
-
-def _signature(value: Any, sizes: bool = True) -> Hashable:
-    """What an artifact is specialised on: structure, dtypes, devices (and ``sizes``)."""
-    if isinstance(value, PackedSequence):
-        return ("packed", _signature(value.data, sizes), tuple(value.batch_sizes.tolist()))
-    if isinstance(value, Tensor):
-        return (tuple(value.shape) if sizes else value.dim(), value.dtype, value.device.type)
-    if isinstance(value, tuple | list):
-        return tuple(_signature(v, sizes) for v in value)
-    return None if value is None else type(value).__name__
-
-
-class ModeCandidate(nn.Module):
-    """The reference run through a mode: one artifact per call key (and grad mode), cached.
-
-    ``per_grad_mode=False`` shares one artifact between calls with and without autograd.
-
-    Its parameters are the last artifact's (the reference's before the first call),
-    under torch's names, so the gradient laws compare weight gradients too.
-    """
-
-    def __init__(
-        self,
-        reference: nn.Module,
-        build: Build,
-        key: Callable[[tuple[Any, ...]], Hashable] = lambda args: None,
-        context: Callable[[], AbstractContextManager[Any]] = nullcontext,
-        after: Callable[[Any], Any] = lambda result: result,
-        per_grad_mode: bool = True,
-    ) -> None:
-        super().__init__()
-        # plain attributes, not submodules: the parameter names stay torch's
-        self.__dict__.update(_reference=reference, _build=build, _key=key, _context=context)
-        self.__dict__.update(_after=after, _cache={}, _last=reference, _grad=per_grad_mode)
-
-    def conditions(self) -> AbstractContextManager[Any]:
-        """The context every call runs in (e.g. the precision flags of a CUDA mode)."""
-        return self.__dict__["_context"]()
-
-    def forward(self, *args: Any) -> Any:
-        d = self.__dict__
-        with quiet(), d["_context"]():
-            key = (d["_key"](args), d["_grad"] and torch.is_grad_enabled())
-            if key not in d["_cache"]:
-                d["_cache"][key] = d["_build"](d["_reference"], args)
-            d["_last"] = d["_cache"][key]
-            result = d["_last"](*args)
-        return d["_after"](result)
-
-    def named_parameters(self, *args: Any, **kwargs: Any) -> Iterator[tuple[str, nn.Parameter]]:
-        last = self.__dict__["_last"]
-        owner = last if hasattr(last, "named_parameters") else self.__dict__["_reference"]
-        yield from owner.named_parameters(*args, **kwargs)
-
-
-class _Bound:
-    """A callable artifact exposing ``module``'s parameters."""
-
-    def __init__(self, module: nn.Module, fn: Callable[..., Any]) -> None:
-        self.module, self.fn = module, fn
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(*args)
-
-    def named_parameters(self, *args: Any, **kwargs: Any) -> Any:
-        return self.module.named_parameters(*args, **kwargs)
+__all__ = [
+    "compile_aot_eager",
+    "compile_eager",
+    "compile_inductor",
+    "cuda",
+    "cuda_no_cudnn",
+    "cuda_tf32",
+    "eager",
+    "export",
+    "export_decomposed",
+    "jit_script",
+    "jit_trace",
+    "mps",
+    "onednn_off",
+    "onnx_dynamo",
+    "onnx_legacy",
+    "quantized_dynamic",
+]
 
 
 def eager(reference: nn.Module) -> nn.Module:
@@ -186,7 +114,7 @@ def _script(reference: nn.Module, args: tuple[Any, ...]) -> Any:
             mine.detach_().requires_grad_(theirs.requires_grad)  # a copy is a clone: no leaf
             mine.copy_(theirs)
     call = scripted.packed if isinstance(args[0], PackedSequence) else scripted
-    return _Bound(scripted.rnn, call)
+    return Bound(scripted.rnn, call)
 
 
 def jit_script(reference: nn.Module) -> nn.Module:
@@ -199,7 +127,7 @@ def jit_trace(reference: nn.Module) -> nn.Module:
     return ModeCandidate(
         reference,
         lambda ref, args: torch.jit.trace(ref, args),
-        key=lambda args: _signature(args, sizes=False),
+        key=lambda args: signature(args, sizes=False),
     )
 
 
@@ -216,7 +144,7 @@ def _dynamo_config() -> AbstractContextManager[Any]:
 
 def _compiled(reference: nn.Module, backend: str) -> nn.Module:
     compiled = torch.compile(reference, backend=backend, fullgraph=True)
-    bound = _Bound(reference, compiled)  # its own parameters are named _orig_mod.*
+    bound = Bound(reference, compiled)  # its own parameters are named _orig_mod.*
     return ModeCandidate(reference, lambda ref, args: bound, context=_dynamo_config)
 
 
@@ -242,12 +170,12 @@ def _exported(reference: nn.Module, args: tuple[Any, ...], decompose: bool) -> A
 
 def export(reference: nn.Module) -> nn.Module:
     """``torch.export.export`` per call signature, then ``.module()``."""
-    return ModeCandidate(reference, lambda r, a: _exported(r, a, False), key=_signature)
+    return ModeCandidate(reference, lambda r, a: _exported(r, a, False), key=signature)
 
 
 def export_decomposed(reference: nn.Module) -> nn.Module:
     """As ``export``, lowered to core ATen by ``run_decompositions()``."""
-    return ModeCandidate(reference, lambda r, a: _exported(r, a, True), key=_signature)
+    return ModeCandidate(reference, lambda r, a: _exported(r, a, True), key=signature)
 
 
 def quantized_dynamic(reference: nn.Module) -> nn.Module:
@@ -273,9 +201,9 @@ def _on_device(reference: nn.Module, device: str, **precision: Any) -> nn.Module
     whatever the caller's settings.
     """
 
-    def build(ref: nn.Module, args: tuple[Any, ...]) -> _Bound:
+    def build(ref: nn.Module, args: tuple[Any, ...]) -> Bound:
         moved = copy.deepcopy(ref).to(device)
-        return _Bound(moved, lambda *a: moved(*_to(a, device)))
+        return Bound(moved, lambda *a: moved(*_to(a, device)))
 
     return ModeCandidate(
         reference,
@@ -308,13 +236,9 @@ def mps(reference: nn.Module) -> nn.Module:
 
 def onnx_legacy(reference: nn.Module) -> nn.Module:
     """``torch.onnx.export(dynamo=False)``, run in an ONNX Runtime CPU session."""
-    from rnnspec.modes.onnx_candidate import candidate  # it builds on this module
-
-    return candidate(reference, "legacy")
+    return onnx_candidate(reference, "legacy")
 
 
 def onnx_dynamo(reference: nn.Module) -> nn.Module:
     """``torch.onnx.export(dynamo=True)``, torch's default exporter, run in ONNX Runtime."""
-    from rnnspec.modes.onnx_candidate import candidate  # it builds on this module
-
-    return candidate(reference, "dynamo")
+    return onnx_candidate(reference, "dynamo")

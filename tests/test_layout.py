@@ -1,0 +1,82 @@
+"""The package's shape: products in subpackages, imports that flow one way.
+
+Every import between rnnspec's own modules, at the top of a module or inside a
+function, is read from the source; the graph they make has no cycle, and no module
+imports names back from the package face ``rnnspec/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import rnnspec
+
+ROOT = Path(rnnspec.__file__).parent
+PRODUCTS = ("run", "seed", "bench", "claims", "modes", "cli", "laws", "reference")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def _imports(name: str) -> set[str]:
+    """The rnnspec modules ``name`` imports (``from pkg import mod`` counts as ``pkg.mod``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("rnnspec"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnnspec"):
+            module = node.module or ""
+            subs = {f"{module}.{a.name}" for a in node.names} & MODULES.keys()
+            found.update(subs or {module})
+    return found - {name}
+
+
+GRAPH = {name: _imports(name) for name in MODULES}
+
+
+def test_the_products_are_subpackages() -> None:
+    for product in PRODUCTS:
+        assert (ROOT / product / "__init__.py").is_file(), product
+
+
+def test_no_module_imports_the_package_face() -> None:
+    offenders = sorted(
+        name for name, deps in GRAPH.items() if "rnnspec" in deps and name != "rnnspec"
+    )
+    assert offenders == []
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        path.append(name)
+        for dep in sorted(GRAPH.get(name, ())):
+            if dep not in GRAPH:
+                continue
+            if state.get(dep) == 1:
+                cycle = path[path.index(dep) :] + [dep]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if dep not in state:
+                visit(dep)
+        path.pop()
+        state[name] = 2
+
+    for name in sorted(GRAPH):
+        if name not in state:
+            visit(name)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_module_imports(name: str) -> None:
+    __import__(name)
