@@ -80,3 +80,18 @@ def test_the_import_graph_has_no_cycle() -> None:
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_module_imports(name: str) -> None:
     __import__(name)
+
+
+def test_the_readme_architecture_names_every_module() -> None:
+    readme = (ROOT.parent / "README.md").read_text()
+    block = readme.split("## Architecture", 1)[1].split("```", 2)[1]
+    top = {p.name for p in ROOT.iterdir() if p.name != "__pycache__" and p.name != "py.typed"}
+    missing = sorted(name for name in top if (name + "/" if "." not in name else name) not in block)
+    assert missing == [], "README's Architecture block does not name these"
+    for package in PRODUCTS:
+        modules = {p.name for p in (ROOT / package).iterdir() if p.name.endswith(".py")}
+        modules |= {
+            p.name + "/" for p in (ROOT / package).iterdir() if (p / "__init__.py").exists()
+        }
+        unnamed = sorted(m for m in modules - {"__init__.py"} if m not in block)
+        assert unnamed == [], f"README's Architecture block does not name {package}/{unnamed}"
