@@ -299,3 +299,50 @@ def test_the_default_matrix_runs_with_a_tiny_budget() -> None:
     matrix = run_matrix(max_examples=1, laws=["equivalence"])
     assert {c.status for c in matrix.cells.values()} <= {"passed", "unavailable", "failed"}
     assert all(c.status != "failed" for c in matrix.cells.values()), matrix.table()
+
+
+def perturbed_packed(reference: nn.Module) -> Any:
+    """A deliberately wrong mode: a packed batch of two or more is off by 1e-3."""
+
+    def run(*args: Any) -> Any:
+        output, state = reference(*args)
+        if isinstance(output, PackedSequence) and int(output.batch_sizes[0]) > 1:
+            output = output._replace(data=output.data + 1e-3)
+        return output, state
+
+    return run
+
+
+PERTURBED_PACKED = Mode(
+    "perturbed-packed",
+    "eager, with a packed batch's output off by 1e-3",
+    perturbed_packed,
+    Scope(),
+    (
+        "output, state = module(*args)",
+        "if isinstance(output, PackedSequence) and int(output.batch_sizes[0]) > 1:",
+        "    output = output._replace(data=output.data + 1e-3)",
+        "actual = (output, state)",
+    ),
+    laws=("packed",),
+)
+
+
+def test_a_packed_mismatch_gets_a_repro_that_shows_it(tmp_path: Path) -> None:
+    """A numeric packed failure's repro packs the whole batch with its drawn lengths.
+
+    (It used to read the per-sequence example of the message beside the whole batch's
+    lengths, and crash with "INDICES element is out of DATA bounds".)
+    """
+    matrix = run_matrix([PERTURBED_PACKED], kinds=("gru",), max_examples=10)
+    cell = matrix.cells["perturbed-packed", "gru"]
+    assert cell.text() == "failed: packed"
+    (failure,) = cell.failures
+    assert failure.repro is not None
+    script = tmp_path / "repro.py"
+    script.write_text(failure.repro, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert "out of DATA bounds" not in run.stderr, run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "output: max |difference| 0.001" in run.stdout, run.stdout
+    assert "perturbed-packed DISAGREES with eager" in run.stdout
