@@ -24,7 +24,7 @@ from rnnspec import Scope, check
 from rnnspec.cli.main import main
 from rnnspec.config import Example, RNNConfig
 from rnnspec.laws._core import factory_path
-from rnnspec.modes.matrix import example_of, repro_script, run_matrix
+from rnnspec.modes.matrix import repro_script, run_matrix
 from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode
 from rnnspec.modes.wrappers import _on_device, quiet
 from rnnspec.tolerance import tolerance
@@ -220,12 +220,6 @@ def test_a_repro_of_an_agreeing_case_exits_0(tmp_path: Path) -> None:
     assert "c_n: max |difference| 0" in run.stdout
 
 
-def test_the_shrunk_example_is_read_back_from_a_message() -> None:
-    example = Example(RNNConfig("rnn", 1, 2, nonlinearity="relu"), batch_size=None, seq_len=3)
-    assert example_of(f"law 'x' failed\n  example: {example!r}\n  repro:") == example
-    assert example_of("law 'x' could not run: boom") is None
-
-
 def test_a_trace_is_reused_across_sizes_and_keeps_torch_names() -> None:
     reference = RNNConfig("gru", 2, 3).build()
     candidate = MODES["jit-trace"].wrap(reference)
@@ -338,6 +332,9 @@ def test_a_packed_mismatch_gets_a_repro_that_shows_it(tmp_path: Path) -> None:
     cell = matrix.cells["perturbed-packed", "gru"]
     assert cell.text() == "failed: packed"
     (failure,) = cell.failures
+    # the failure's data: the whole example the law drew, beside the lengths it drew
+    assert failure.example is not None
+    assert failure.example.batch_size == len(failure.draws["lengths"]) > 1
     assert failure.repro is not None
     script = tmp_path / "repro.py"
     script.write_text(failure.repro, encoding="utf-8")
