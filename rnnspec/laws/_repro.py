@@ -80,6 +80,10 @@ def generic(failure: LawFailure) -> list[str]:
         module, qualname = factory_path(subject.constructor)
         lines.append(f"from {module} import {qualname.split('.')[0]}")
         constructor = qualname
+    for value in failure.draws.values():  # a drawn value's class, for its repr to build it
+        kind = type(value)
+        if kind.__module__ != "builtins":
+            lines.append(f"from {kind.__module__} import {kind.__qualname__.split('.')[0]}")
     draws = ", ".join(f"{label!r}: {value!r}" for label, value in failure.draws.items())
     return [
         *lines,
