@@ -21,7 +21,19 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnspec.config import Example
 from rnnspec.scope import Scope
 
-__all__ = ["compare", "finish", "gradients", "raised", "replay", "rows", "same_error", "to"]
+__all__ = [
+    "call",
+    "compare",
+    "compare_gradients",
+    "finish",
+    "gradients",
+    "raised",
+    "replay",
+    "results",
+    "rows",
+    "same_error",
+    "to",
+]
 
 
 def replay(
