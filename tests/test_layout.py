@@ -1,8 +1,9 @@
 """The package's shape: products in subpackages, imports that flow one way.
 
 Every import between rnnspec's own modules, at the top of a module or inside a
-function, is read from the source; the graph they make has no cycle, and no module
-imports names back from the package face ``rnnspec/__init__.py``.
+function (not those under ``if TYPE_CHECKING``), is read from the source; the graph
+they make has no cycle, and no module imports names back from the package face
+``rnnspec/__init__.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,16 @@ MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
 def _imports(name: str) -> set[str]:
     """The rnnspec modules ``name`` imports (``from pkg import mod`` counts as ``pkg.mod``)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+    tree = ast.parse(MODULES[name].read_text())
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        for inner in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:  # read by type checkers only: no import at run time
+            continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("rnnspec"))
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnnspec"):

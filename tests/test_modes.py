@@ -23,9 +23,9 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 from rnnspec import Scope, check
 from rnnspec.cli.main import main
 from rnnspec.config import Example, RNNConfig
-from rnnspec.laws._core import factory_path
+from rnnspec.laws._repro import factory_path
 from rnnspec.modes.candidate import quiet
-from rnnspec.modes.matrix import example_of, repro_script, run_matrix
+from rnnspec.modes.matrix import repro_script, run_matrix
 from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode
 from rnnspec.modes.wrappers import _on_device
 from rnnspec.tolerance import tolerance
@@ -221,12 +221,6 @@ def test_a_repro_of_an_agreeing_case_exits_0(tmp_path: Path) -> None:
     assert "c_n: max |difference| 0" in run.stdout
 
 
-def test_the_shrunk_example_is_read_back_from_a_message() -> None:
-    example = Example(RNNConfig("rnn", 1, 2, nonlinearity="relu"), batch_size=None, seq_len=3)
-    assert example_of(f"law 'x' failed\n  example: {example!r}\n  repro:") == example
-    assert example_of("law 'x' could not run: boom") is None
-
-
 def test_a_trace_is_reused_across_sizes_and_keeps_torch_names() -> None:
     reference = RNNConfig("gru", 2, 3).build()
     candidate = MODES["jit-trace"].wrap(reference)
@@ -300,3 +294,53 @@ def test_the_default_matrix_runs_with_a_tiny_budget() -> None:
     matrix = run_matrix(max_examples=1, laws=["equivalence"])
     assert {c.status for c in matrix.cells.values()} <= {"passed", "unavailable", "failed"}
     assert all(c.status != "failed" for c in matrix.cells.values()), matrix.table()
+
+
+def perturbed_packed(reference: nn.Module) -> Any:
+    """A deliberately wrong mode: a packed batch of two or more is off by 1e-3."""
+
+    def run(*args: Any) -> Any:
+        output, state = reference(*args)
+        if isinstance(output, PackedSequence) and int(output.batch_sizes[0]) > 1:
+            output = output._replace(data=output.data + 1e-3)
+        return output, state
+
+    return run
+
+
+PERTURBED_PACKED = Mode(
+    "perturbed-packed",
+    "eager, with a packed batch's output off by 1e-3",
+    perturbed_packed,
+    Scope(),
+    (
+        "output, state = module(*args)",
+        "if isinstance(output, PackedSequence) and int(output.batch_sizes[0]) > 1:",
+        "    output = output._replace(data=output.data + 1e-3)",
+        "actual = (output, state)",
+    ),
+    laws=("packed",),
+)
+
+
+def test_a_packed_mismatch_gets_a_repro_that_shows_it(tmp_path: Path) -> None:
+    """A numeric packed failure's repro packs the whole batch with its drawn lengths.
+
+    (It used to read the per-sequence example of the message beside the whole batch's
+    lengths, and crash with "INDICES element is out of DATA bounds".)
+    """
+    matrix = run_matrix([PERTURBED_PACKED], kinds=("gru",), max_examples=10)
+    cell = matrix.cells["perturbed-packed", "gru"]
+    assert cell.text() == "failed: packed"
+    (failure,) = cell.failures
+    # the failure's data: the whole example the law drew, beside the lengths it drew
+    assert failure.example is not None
+    assert failure.example.batch_size == len(failure.draws["lengths"]) > 1
+    assert failure.repro is not None
+    script = tmp_path / "repro.py"
+    script.write_text(failure.repro, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert "out of DATA bounds" not in run.stderr, run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "output: max |difference| 0.001" in run.stdout, run.stdout
+    assert "perturbed-packed DISAGREES with eager" in run.stdout

@@ -4,8 +4,10 @@ A :class:`Law` is data: a stable id, the sentence it states, the kinds it applie
 to, and a check.  A check receives a :class:`Trial`, which draws examples from
 Hypothesis (labelled), builds the torch reference and the candidate from the
 :class:`Subject`'s factory, calls them safely and compares their results against
-the tolerance table, raising :class:`LawFailure` with a message that names the
-law, the example, the max difference, the tolerance and a runnable repro.
+the tolerance table, raising :class:`LawFailure`.  A failure is data: the law, the
+example it drew, its labelled draws, the :class:`Difference` found (max difference,
+tolerance, count, location, what was compared); its message and its runnable repro
+(``rnnspec.laws._repro``) are rendered from that data.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from rnnspec.config import Example, RNNConfig
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
-from rnnspec.laws._locate import locate
+from rnnspec.laws._locate import Location, locate
+from rnnspec.laws._repro import repro
 from rnnspec.scope import Scope
 from rnnspec.strategies import examples, rnn_configs
 from rnnspec.tolerance import Tolerance, tolerance
@@ -35,12 +38,12 @@ from rnnspec.tolerance import Tolerance, tolerance
 __all__ = [
     "LAWS",
     "CandidateHung",
+    "Difference",
     "Law",
     "LawFailure",
     "Outcome",
     "Subject",
     "Trial",
-    "factory_path",
     "law",
 ]
 
@@ -48,21 +51,91 @@ T = TypeVar("T")
 Factory = Callable[[Any], Callable[..., Any]]
 
 
-class LawFailure(AssertionError):
-    """A law does not hold for a candidate; the message says where and by how much.
+@dataclass(frozen=True)
+class Difference:
+    """Two results that differ beyond the tolerance: by how much, how often and where."""
 
-    ``example`` is the example the law had drawn when it failed (None if none yet).
+    what: str  # what was compared, e.g. "packed sequence 1 (length 3) vs alone output"
+    max_abs: float  # max |difference| (inf where a result is NaN)
+    rtol: float
+    atol: float
+    count: int  # elements beyond the tolerance...
+    total: int  # ...of this many
+    location: Location = field(default_factory=Location)
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return Tolerance(self.rtol, self.atol)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what}: max |difference| {self.max_abs:.3g} exceeds tolerance "
+            f"({self.tolerance}); {self.count} of {self.total} elements differ{self.location}"
+        )
+
+
+class LawFailure(AssertionError):
+    """A law does not hold for a candidate: the failure's data, and its message as ``str()``.
+
+    ``problem`` is what went wrong (one line); ``example`` the whole example the law
+    drew (None if none yet); ``draws`` its other labelled draws (e.g. packed's
+    ``lengths``, dropout's ``p``); ``differences`` every comparison that failed
+    (``difference`` the first); ``notes`` extra lines the law added.
     """
 
-    example: Example | None = None
+    def __init__(
+        self,
+        law: Law,
+        subject: Subject,
+        problem: str,
+        example: Example | None = None,
+        draws: dict[str, Any] | None = None,
+        differences: tuple[Difference, ...] = (),
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        self.law, self.subject, self.problem = law, subject, problem
+        self.example, self.draws = example, dict(draws or {})
+        self.differences, self.notes = differences, notes
+        super().__init__(self.message())
+
+    @property
+    def difference(self) -> Difference | None:
+        return self.differences[0] if self.differences else None
+
+    @property
+    def compared(self) -> str | None:
+        """What was compared when the law failed (None when no comparison failed)."""
+        return self.difference.what if self.difference else None
+
+    def headline(self) -> str:
+        return f"law {self.law.id!r} failed for {self.subject.name} ({self.subject.kind})"
+
+    def message(self, extra: tuple[str, ...] | list[str] = ()) -> str:
+        """The failure as text; ``extra`` lines (e.g. a diagnosis) go before the repro."""
+        lines = [f"{self.headline()}: {self.problem}", f"  the law: {self.law.sentence}"]
+        if self.example is not None:
+            lines.append(f"  example: {self.example!r}")
+        lines.extend(f"  {label}: {value!r}" for label, value in self.draws.items())
+        lines.extend(f"  {n}" for n in self.notes)
+        lines.extend(f"  {line}" for line in extra)
+        lines.append("  repro:\n" + _indent(self.repro(), 4))
+        return "\n".join(lines)
+
+    def repro(self) -> str:
+        """Python lines that rerun the law's own case on the failing example and show it."""
+        return repro(self)
 
 
 class CandidateHung(BaseException):
     """A candidate call passed its deadline: the runner stops the law at once.
 
     A BaseException, so that Hypothesis does not replay or shrink the example
-    (each replay would wait for the deadline again).
+    (each replay would wait for the deadline again).  ``failure`` holds its data.
     """
+
+    def __init__(self, failure: LawFailure) -> None:
+        self.failure = failure
+        super().__init__(str(failure))
 
 
 @dataclass(frozen=True)
@@ -156,6 +229,9 @@ class Law:
     module: str
     needs: Callable[[Subject], str | None] = field(default=lambda subject: None)
     expensive: bool = False  # an example costs far more than other laws': scouted last
+    # the law's own repro: lines run after the common preamble (rnnspec.laws._repro);
+    # None: the generic repro, which replays the law's check on the failing draws
+    repro: Callable[[LawFailure], list[str]] | None = None
 
     def skip_reason(self, subject: Subject) -> str | None:
         """Why this law cannot run for ``subject`` (out of scope), or None."""
@@ -174,14 +250,22 @@ def law(
     kinds: tuple[str, ...] = ("rnn", "lstm", "gru"),
     needs: Callable[[Subject], str | None] | None = None,
     expensive: bool = False,
+    repro: Callable[[LawFailure], list[str]] | None = None,
 ) -> Callable[[Callable[[Trial], None]], Callable[[Trial], None]]:
-    """Register the decorated check as the law ``id``."""
+    """Register the decorated check as the law ``id`` (``repro``: its own repro lines)."""
 
     def register(check: Callable[[Trial], None]) -> Callable[[Trial], None]:
         if id in LAWS:
             raise ValueError(f"law id {id!r} registered twice")
         LAWS[id] = Law(
-            id, sentence, kinds, check, check.__module__, needs or (lambda s: None), expensive
+            id,
+            sentence,
+            kinds,
+            check,
+            check.__module__,
+            needs or (lambda s: None),
+            expensive,
+            repro,
         )
         return check
 
@@ -196,7 +280,9 @@ class Trial:
         self.subject = subject
         self._draw = draw
         self.example: Example | None = None
+        self.draws: dict[str, Any] = {}  # every labelled draw but the example
         self.notes: list[str] = []
+        self.differences: list[Difference] = []  # the comparisons that failed, in order
 
     @property
     def kind(self) -> str:
@@ -207,7 +293,10 @@ class Trial:
         return self.subject.scope
 
     def draw(self, strategy: st.SearchStrategy[T], label: str) -> T:
-        return self._draw(strategy, label=label)
+        value = self._draw(strategy, label=label)
+        if label != "example":
+            self.draws[label] = value
+        return value
 
     def draw_example(self, configs: dict[str, Any] | None = None, **overrides: Any) -> Example:
         """Draw an example within the subject's scope (``configs`` narrows its configs)."""
@@ -266,7 +355,7 @@ class Trial:
         try:
             return call_with_deadline(fn, args, deadline)
         except DeadlineExceeded as exc:
-            raise CandidateHung(self.message(f"the {who} {exc} (deadline)")) from None
+            raise CandidateHung(self.failure(f"the {who} {exc} (deadline)")) from None
 
     def outcome(self, result: Any, who: str = "candidate") -> Outcome:
         expected_states = 2 if self.kind == "lstm" else 1
@@ -319,7 +408,10 @@ class Trial:
         time_dim: int | None = None,
         state_rows: bool = False,
     ) -> str | None:
-        """What differs between ``actual`` and ``expected`` beyond ``tol``, or None."""
+        """What differs between ``actual`` and ``expected`` beyond ``tol``, or None.
+
+        A difference of values is also kept in ``differences``, for the failure's data.
+        """
         if tuple(actual.shape) != tuple(expected.shape):
             return f"{what}: shape {list(actual.shape)}, expected {list(expected.shape)}"
         tol = tol or self.tolerance(actual.dtype)
@@ -331,17 +423,23 @@ class Trial:
         if not bool(bad.any()):
             return None
         finite = torch.where(torch.isnan(diff), torch.full_like(diff, math.inf), diff)
-        worst = float(finite.max())
         config = self.example.config if self.example else None
-        where = locate(bad, config, what=what, time_dim=time_dim, state_rows=state_rows)
-        return (
-            f"{what}: max |difference| {worst:.3g} exceeds tolerance ({tol}); "
-            f"{int(bad.sum())} of {bad.numel()} elements differ{where}"
+        difference = Difference(
+            what,
+            float(finite.max()),
+            tol.rtol,
+            tol.atol,
+            int(bad.sum()),
+            bad.numel(),
+            locate(bad, config, what=what, time_dim=time_dim, state_rows=state_rows),
         )
+        self.differences.append(difference)
+        return str(difference)
 
     def equal_outcomes(
         self, actual: Outcome, expected: Outcome, what: str, tol: Tolerance | None = None
     ) -> None:
+        """Fail unless every tensor of ``actual`` matches ``expected``'s (see :meth:`close`)."""
         example = self.drawn()
         time_dim = None
         if actual.packed is None and expected.output.dim() == 3:
@@ -356,56 +454,29 @@ class Trial:
                 self.close(a, b, label, tol, state_rows=True)
 
     # -- failing ------------------------------------------------------------------
-    def fail(self, message: str) -> NoReturn:
-        failure = LawFailure(self.message(message))
-        failure.example = self.example
-        raise failure
+    def fail(self, problem: str) -> NoReturn:
+        raise self.failure(problem)
+
+    def failure(self, problem: str) -> LawFailure:
+        """The failure, as data, of this trial with ``problem``."""
+        return LawFailure(
+            self.law,
+            self.subject,
+            problem,
+            self.example,
+            self.draws,
+            tuple(self.differences),
+            tuple(self.notes),
+        )
 
     def message(self, problem: str) -> str:
-        lines = [
-            f"law {self.law.id!r} failed for {self.subject.name} ({self.kind}): {problem}",
-            f"  the law: {self.law.sentence}",
-        ]
-        if self.example is not None:
-            lines.append(f"  example: {self.example!r}")
-        lines.extend(f"  {n}" for n in self.notes)
-        lines.append("  repro:\n" + _indent(self.repro(), 4))
-        return "\n".join(lines)
-
-    def repro(self) -> str:
-        """Python lines that rebuild the failing example and call both sides."""
-        module, qualname = factory_path(self.subject.factory)
-        lines = [
-            "import torch",
-            "from rnnspec.config import Example, RNNConfig",
-            f"from {module} import {qualname.split('.')[0]}  # the factory under test",
-        ]
-        if self.example is not None:
-            lines += [
-                f"example = {self.example!r}",
-                "reference = example.reference()",
-                "x, hx = example.inputs()",
-                f"candidate = {qualname}(reference)",
-                "print(reference(x, hx))",
-                "print(candidate(x, hx))",
-            ]
-        lines.append(f"# law {self.law.id} is defined in {self.law.module}")
-        return "\n".join(lines)
+        return str(self.failure(problem))
 
     def drawn(self) -> Example:
         """The example drawn so far (a law that uses it before drawing is a bug in rnnspec)."""
         if self.example is None:
             raise RuntimeError(f"law {self.law.id} used the example before drawing one")
         return self.example
-
-
-def factory_path(factory: Any) -> tuple[str, str]:
-    """``(module, qualified name)`` to import ``factory`` by, bound classmethods included."""
-    owner = getattr(factory, "__self__", None)
-    if isinstance(owner, type):
-        return owner.__module__, f"{owner.__qualname__}.{factory.__name__}"
-    qualname = getattr(factory, "__qualname__", None) or type(factory).__qualname__
-    return getattr(factory, "__module__", None) or type(factory).__module__, qualname
 
 
 def _on_accelerator(value: Any) -> bool:

@@ -7,7 +7,8 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._repro import preamble
 
 
 def _batch_dim(trial: Trial) -> int:
@@ -42,10 +43,27 @@ def _compare_samples(trial: Trial, index: list[int], what: str) -> None:
     trial.equal_outcomes(part, _select(whole, rows, b), what)
 
 
+def _samples_repro(failure: LawFailure) -> list[str]:
+    """Run the drawn samples alone (or permuted) and compare with their rows of the batch."""
+    assert failure.example is not None
+    draws = failure.draws
+    index = list(draws["permutation"]) if "permutation" in draws else [draws["sample"]]
+    return [
+        *preamble(failure),
+        f"index, b = torch.tensor({index!r}), {0 if failure.example.config.batch_first else 1}",
+        "with torch.no_grad():",
+        "    whole = replay.call(candidate, x, hx)",
+        "    part = replay.call(candidate, x.index_select(b, index), replay.rows(hx, index))",
+        "rows = (whole[0].index_select(b, index), replay.rows(whole[1], index))",
+        f"replay.finish(replay.compare({failure.compared or 'samples'!r}, part, rows, rtol, atol))",
+    ]
+
+
 @law(
     "batch-permutation",
     "Permuting the samples of a batch (input and initial state) permutes the output and "
     "final states the same way.",
+    repro=_samples_repro,
 )
 def batch_permutation(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=2)
@@ -58,6 +76,7 @@ def batch_permutation(trial: Trial) -> None:
     "batch-independence",
     "A sample's result does not depend on its neighbours: running it alone gives its row "
     "of the batched result (within tolerance; CPU kernels may differ bitwise by batch split).",
+    repro=_samples_repro,
 )
 def batch_independence(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=2)
@@ -86,7 +105,6 @@ def unbatched(trial: Trial) -> None:
         uhx = _squeeze_hx(hx)
         single = trial.run(candidate, ux, uhx)
     squeezed = Outcome(batched.output.squeeze(b), tuple(s.squeeze(1) for s in batched.states))
-    trial.example = example.replace(batch_size=None)  # messages describe the unbatched call
     trial.equal_outcomes(single, squeezed, "unbatched vs batch of one")
 
 

@@ -8,7 +8,8 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._core import LawFailure, Subject, Trial, law
+from rnnspec.laws._repro import factory_path, preamble
 from rnnspec.laws.equivalence import expected_outcome
 from rnnspec.laws.structure import state_rows, sub_reference
 
@@ -22,10 +23,35 @@ def _needs_training_dropout(subject: Subject) -> str | None:
     return None if subject.scope.max_layers >= 2 else "needs max_layers >= 2"
 
 
+def _inactive_repro(failure: LawFailure) -> list[str]:
+    """Build the candidate with the drawn p in eval mode, and with p=0 in training mode."""
+    p = failure.draws["p"]
+    factory = factory_path(failure.subject.factory)[1]
+    return [
+        *preamble(failure),
+        "float64 = example.reference(torch.float64)",
+        "with torch.no_grad():",
+        "    expected = replay.call(float64, x.double(), replay.to(hx, torch.float64))",
+        "same = True",
+        f"for label, p, training in (('eval mode, p={p:g}', {p!r}, False), "
+        "('train mode, p=0', 0.0, True)):",
+        "    config = example.config.replace(dropout=p)",
+        "    reference = example.replace(config=config).reference().train(training)",
+        f"    candidate = {factory}(reference)",
+        "    with torch.no_grad():",
+        "        for call in ('first', 'second'):",
+        "            actual = candidate(*args)",
+        "            what = f'{label}, {call} call vs no dropout'",
+        "            same = replay.compare(what, actual, expected, rtol, atol) and same",
+        "replay.finish(same)",
+    ]
+
+
 @law(
     "dropout-inactive",
     "With dropout p > 0 in eval mode, or p = 0 in training mode, the network is "
     "deterministic and equals the network without dropout.",
+    repro=_inactive_repro,
 )
 def dropout_inactive(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False)

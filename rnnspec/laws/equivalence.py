@@ -10,6 +10,7 @@ from torch import Tensor
 
 from rnnspec.laws._core import Outcome, Subject, Trial, law
 from rnnspec.laws._params import candidate_parameters, mapped_gradients
+from rnnspec.laws._repro import factory_path, forward_case, preamble
 from rnnspec.reference.oracle import oracle_forward
 
 
@@ -45,6 +46,16 @@ def _to(hx: Any, dtype: torch.dtype) -> Any:
     "equivalence",
     "The candidate's output and final states equal the torch module's for every config, "
     "with or without an initial state, batched or unbatched, within the tolerance table.",
+    repro=forward_case(
+        "forward",
+        [
+            "actual = candidate(*args)",
+            "float64 = example.reference(torch.float64)",
+            "expected = replay.call(float64, x.double(), replay.to(hx, torch.float64))",
+        ],
+        "actual",
+        "expected",
+    ),
 )
 def equivalence(trial: Trial) -> None:
     # every dtype in scope, the widest first (where shrinking ends): a float32 kernel that
@@ -64,6 +75,12 @@ def equivalence(trial: Trial) -> None:
     "state and every weight, equal those through the torch module (both in training mode "
     "with dropout 0, which computes the eval-mode function).",
     needs=_needs_gradients,
+    repro=lambda failure: [
+        *preamble(failure, training=True),
+        "expected = replay.gradients(reference, x, hx, example.seed, 'reference')",
+        "actual = replay.gradients(candidate, x, hx, example.seed, 'candidate')",
+        "replay.finish(replay.compare_gradients(actual, expected, rtol, atol))",
+    ],
 )
 def gradients(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False)
@@ -95,6 +112,13 @@ def gradients(trial: Trial) -> None:
     "Backward works in eval mode too, and gives the gradients of training mode with "
     "dropout 0: a module in eval mode is still differentiable (as on the CPU).",
     needs=_needs_gradients,
+    repro=lambda failure: [
+        *preamble(failure, training=True),
+        "training = replay.gradients(candidate, x, hx, example.seed, 'candidate in training mode')",
+        "candidate = " + factory_path(failure.subject.factory)[1] + "(reference.eval())",
+        "in_eval = replay.gradients(candidate, x, hx, example.seed, 'candidate in eval mode')",
+        "replay.finish(replay.compare_gradients(in_eval, training, rtol, atol))",
+    ],
 )
 def eval_backward(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False)
@@ -189,6 +213,17 @@ def _weighted_sum(outcome: Outcome, seed: int) -> Tensor:
 @law(
     "hx-none-is-zeros",
     "Calling without an initial state equals calling with zeros.",
+    repro=forward_case(
+        "hx=None vs zeros",
+        [
+            "_, h = example.replace(with_hx=True).inputs()",
+            "zeros = tuple(map(torch.zeros_like, h)) if isinstance(h, tuple) else 0 * h",
+            "implicit = candidate(x)",
+            "explicit = candidate(x, zeros)",
+        ],
+        "implicit",
+        "explicit",
+    ),
 )
 def hx_none_is_zeros(trial: Trial) -> None:
     example = trial.draw_example(initial_state=False)

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from rnnspec.config import Example
 from rnnspec.laws._core import LawFailure, Subject, Trial, law
+from rnnspec.laws._repro import preamble
 
 BadInput = Callable[[Example, Tensor, Any], tuple[Any, ...]]
 
@@ -27,6 +28,7 @@ class ErrorCase:
     sentence: str
     pattern: str
     make: BadInput
+    code: str  # the bad arguments as Python, from ``example``, ``x`` and ``hx`` (for repros)
 
 
 def _wrong_width(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
@@ -61,30 +63,37 @@ CASES = (
         "An input whose feature size is not input_size raises RuntimeError naming input_size.",
         r"input\.size\(-1\) must be equal to input_size|input_size",
         _wrong_width,
+        "args = (torch.cat([x, x[..., :1]], dim=-1),)  # one feature too many",
     ),
     ErrorCase(
         "error-hx-shape",
         "An initial state of the wrong shape raises RuntimeError naming the expected hidden size.",
         r"[Ee]xpected hidden(\[\d\])? size",
         _wrong_hx,
+        "rows, batch = example.config.num_layers * example.config.directions, x.shape[1 - t]\n"
+        "bad = tuple(x.new_zeros(rows, batch + 1, s) for s in example.config.state_sizes)\n"
+        "args = (x, bad if example.config.kind == 'lstm' else bad[0])  # batch off by one",
     ),
     ErrorCase(
         "error-input-rank",
         "A 1-D or 4-D input raises ValueError: the input must be 2-D or 3-D.",
         r"[Ee]xpected input to be 2D or 3D",
         _wrong_rank,
+        "args = (x.reshape(-1) if x.dim() == 2 else x.unsqueeze(0),)  # 1-D, or 4-D",
     ),
     ErrorCase(
         "error-dtype",
         "An input whose dtype differs from the weights' raises ValueError naming the dtypes.",
         r"dtype|must have the type",
         _wrong_dtype,
+        "args = (x.to(torch.float32 if x.dtype == torch.float64 else torch.float64),)",
     ),
     ErrorCase(
         "error-empty-sequence",
         "A sequence of length 0 raises RuntimeError: the length must be larger than 0.",
         r"[Ss]equence length.*larger than 0|length.*> ?0",
         _empty,
+        "args = (x.narrow(t, 0, 0),)  # a sequence of length 0",
     ),
 )
 
@@ -132,8 +141,19 @@ def _register(case: ErrorCase) -> None:
         if not re.search(case.pattern, str(got)):
             trial.fail(f"the candidate's message {str(got)!r} does not match {case.pattern!r}")
 
+    def repro(failure: LawFailure) -> list[str]:
+        return [
+            "import re",
+            *preamble(failure),
+            "t = 1 if example.config.batch_first and x.dim() == 3 else 0",
+            *case.code.splitlines(),
+            "expected = replay.raised(reference, *args)",
+            "got = replay.raised(candidate, *args)",
+            f"replay.finish(replay.same_error(got, expected, {case.pattern!r}))",
+        ]
+
     check.__name__ = case.law_id.replace("-", "_")
-    law(case.law_id, case.sentence, needs=_needs_errors)(check)
+    law(case.law_id, case.sentence, needs=_needs_errors, repro=repro)(check)
 
 
 for _case in CASES:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from torch import Tensor
 
 from rnnspec.laws._core import Trial, law
+from rnnspec.laws._repro import forward_case
 
 
 def _args(x: Tensor, hx: Any) -> tuple[Any, ...]:
@@ -35,7 +36,16 @@ def no_input_mutation(trial: Trial) -> None:
             trial.fail(f"argument {i} ({'input' if i == 0 else 'hx'}) was modified in place")
 
 
-@law("repeatable", "Calling the candidate twice with the same arguments gives the same result.")
+@law(
+    "repeatable",
+    "Calling the candidate twice with the same arguments gives the same result.",
+    repro=forward_case(
+        "second call vs first",
+        ["first = candidate(*args)", "second = candidate(*args)"],
+        "second",
+        "first",
+    ),
+)
 def repeatable(trial: Trial) -> None:
     example = trial.draw_example()
     _, candidate = trial.build()
@@ -50,6 +60,17 @@ def repeatable(trial: Trial) -> None:
     "stateless",
     "The candidate keeps no state between calls: a call on input A gives the same result "
     "before and after a call on another input B.",
+    repro=forward_case(
+        "A after B vs A",
+        [
+            "first = candidate(*args)",
+            "other = example.replace(seed=example.seed + 7).inputs()",
+            "candidate(*[a for a in other if a is not None])  # B",
+            "again = candidate(*args)",
+        ],
+        "again",
+        "first",
+    ),
 )
 def stateless(trial: Trial) -> None:
     example = trial.draw_example()

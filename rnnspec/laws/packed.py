@@ -7,7 +7,8 @@ from typing import Any
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._repro import preamble
 from rnnspec.strategies import lengths
 
 
@@ -23,17 +24,52 @@ def _sample_state(hx: Any, i: int) -> Any:
     return hx[:, i : i + 1]
 
 
+def _packed_repro(failure: LawFailure) -> list[str]:
+    """Pack the batch with the drawn lengths; run it, and each sequence alone; compare."""
+    assert failure.example is not None
+    tolerances = failure.subject.scope.tolerances
+    return [
+        "from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence",
+        "from rnnspec.tolerance import Tolerance, tolerance",
+        *preamble(failure),
+        f"lengths = {failure.draws['lengths']!r}",
+        "bf, t = example.config.batch_first, 1 if example.config.batch_first else 0",
+        "pack = pack_padded_sequence(",
+        "    x, torch.tensor(lengths), batch_first=bf,",
+        "    enforce_sorted=lengths == sorted(lengths, reverse=True),",
+        ")",
+        "with torch.no_grad():",
+        "    output, state = replay.call(candidate, pack, hx)",
+        "if not isinstance(output, PackedSequence):",
+        "    print('given a PackedSequence, the candidate returned', type(output).__name__)",
+        "    replay.finish(False)",
+        "padded, _ = pad_packed_sequence(output, batch_first=bf, total_length=example.seq_len)",
+        "same = True",
+        "for i, n in enumerate(lengths):  # each sequence alone, with its own length",
+        "    one = torch.tensor([i])",
+        "    with torch.no_grad():",
+        "        alone = replay.call(",
+        "            candidate, x.narrow(1 - t, i, 1).narrow(t, 0, n), replay.rows(hx, one)",
+        "        )",
+        "    mine = (padded.narrow(1 - t, i, 1).narrow(t, 0, n), replay.rows(state, one))",
+        f"    tol = tolerance(example.torch_dtype, n, {tolerances!r})",
+        "    what = f'packed sequence {i} (length {n}) vs alone'",
+        "    same = replay.compare(what, mine, alone, tol.rtol, tol.atol) and same",
+        "replay.finish(same)",
+    ]
+
+
 @law(
     "packed",
     "A packed batch of sequences of different lengths (sorted or not) gives, for each "
     "sequence, the output and final state of running it alone.",
     needs=_needs_packed,
+    repro=_packed_repro,
 )
 def packed(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False)
     assert example.batch_size is not None
     lens = trial.draw(lengths(batch_size=example.batch_size, max_len=example.seq_len), "lengths")
-    trial.note(f"lengths: {lens}")
     _, candidate = trial.build()
     x, hx = example.inputs()
     bf = example.config.batch_first
@@ -54,6 +90,5 @@ def packed(trial: Trial) -> None:
             padded.narrow(1 - t, i, 1).narrow(t, 0, n),
             tuple(s[:, i : i + 1] for s in whole.states),
         )
-        trial.example = example.replace(batch_size=1, seq_len=n)
-        trial.equal_outcomes(mine, alone, f"packed sequence {i} (length {n}) vs alone")
-        trial.example = example
+        tol = trial.tolerance(x.dtype, steps=n)  # one sequence of n steps
+        trial.equal_outcomes(mine, alone, f"packed sequence {i} (length {n}) vs alone", tol)

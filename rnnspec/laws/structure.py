@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from torch import Tensor, nn
 
 from rnnspec.config import Example
-from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._repro import preamble
 
 
 def _needs_bidirectional(subject: Subject) -> str | None:
@@ -185,11 +186,29 @@ def _needs_streaming(subject: Subject) -> str | None:
     )
 
 
+def _streaming_repro(failure: LawFailure) -> list[str]:
+    """Run the two chunks, carrying the state across, and the whole sequence; compare."""
+    assert failure.example is not None
+    cut = failure.draws["cut"]
+    return [
+        *preamble(failure),
+        f"t, cut = {time_dim(failure.example)}, {cut!r}",
+        "with torch.no_grad():",
+        "    whole = replay.call(candidate, x, hx)",
+        "    first = replay.call(candidate, x.narrow(t, 0, cut), hx)",
+        "    second = candidate(x.narrow(t, cut, example.seq_len - cut), first[1])",
+        "joined = (torch.cat([first[0], second[0]], dim=t), second[1])",
+        f"what = 'two chunks split at step {cut} vs whole'",
+        "replay.finish(replay.compare(what, joined, whole, rtol, atol))",
+    ]
+
+
 @law(
     "streaming",
     "A unidirectional network run on a sequence in two chunks, carrying the state across, "
     "equals the run on the whole sequence.",
     needs=_needs_streaming,
+    repro=_streaming_repro,
 )
 def streaming(trial: Trial) -> None:
     example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)

@@ -20,12 +20,12 @@ from typing import Any
 import torch
 
 from rnnspec.config import Example
-from rnnspec.modes.repro import example_of, repro_script
+from rnnspec.modes.repro import repro_script
 from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode, get_mode
 from rnnspec.run.report import LawResult, Report
 from rnnspec.text import markdown_table, table
 
-__all__ = ["Cell", "Failure", "Matrix", "cli", "example_of", "repro_script", "run_matrix"]
+__all__ = ["Cell", "Failure", "Matrix", "cli", "repro_script", "run_matrix"]
 
 KINDS = ("rnn", "lstm", "gru")
 Progress = Callable[[str, str, str | None, LawResult | None], None]
@@ -34,18 +34,19 @@ Progress = Callable[[str, str, str | None, LawResult | None], None]
 
 @dataclass(frozen=True)
 class Failure:
-    """A failed law of one cell: rnnspec's message, the shrunk example, a plain-torch repro."""
+    """A failed law of one cell: rnnspec's message, the shrunk example, a plain-torch repro.
+
+    ``headline`` is what went wrong (the law's ``problem``), ``draws`` the law's other
+    labelled draws (e.g. packed's ``lengths``).
+    """
 
     law: str
     message: str
     example: Example | None
     repro: str | None
     blob: str | None = None
-
-    @property
-    def headline(self) -> str:
-        first = self.message.splitlines()[0] if self.message else ""
-        return first.split("): ", 1)[-1]
+    headline: str = ""
+    draws: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -171,6 +172,7 @@ class Matrix:
                             "law": f.law,
                             "message": f.message,
                             "example": repr(f.example) if f.example else None,
+                            "draws": {k: repr(v) for k, v in f.draws.items()},
                             "blob": f.blob,
                             "repro": f.repro,
                         }
@@ -248,9 +250,12 @@ def _cell(mode: Mode, kind: str, report: Report, seconds: float) -> Cell:
     if counts["failed"]:
         failures = []
         for r in report.failed:
-            example = example_of(r.message)
-            repro = repro_script(mode, example, r.law, r.message) if example else None
-            failures.append(Failure(r.law, r.message, example, repro, r.blob))
+            example = r.example
+            lengths = r.draws.get("lengths") if r.law == "packed" else None
+            repro = repro_script(mode, example, r.law, lengths) if example else None
+            failures.append(
+                Failure(r.law, r.message, example, repro, r.blob, r.detail(), dict(r.draws))
+            )
         return Cell(mode.name, kind, "failed", "", seconds, report, failures)
     if not counts["passed"]:
         return Cell(mode.name, kind, "skipped", "every law out of scope", seconds, report)

@@ -8,32 +8,16 @@ print the difference: something to attach to a bug report upstream, no rnnspec n
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from string import Template
 
 import torch
 
-from rnnspec.config import Example, RNNConfig
+from rnnspec.config import Example
 from rnnspec.modes.table import Mode
 from rnnspec.tolerance import tolerance
 
-__all__ = ["example_of", "repro_script"]
-
-
-_EXAMPLE = re.compile(r"^\s*example: (Example\(.*\))$", re.MULTILINE)
-_LENGTHS = re.compile(r"^\s*lengths: (\[[\d, ]*\])$", re.MULTILINE)
-
-
-def example_of(message: str) -> Example | None:
-    """The shrunk example a failure message names (its ``example: Example(...)`` line)."""
-    found = _EXAMPLE.search(message)
-    if not found:
-        return None
-    names = {"Example": Example, "RNNConfig": RNNConfig, "__builtins__": {}}
-    try:
-        value = eval(found.group(1), names)  # noqa: S307 - a repr rnnspec wrote itself
-    except Exception:  # noqa: BLE001 - an unreadable line gives no repro, not a crash
-        return None
-    return value if isinstance(value, Example) else None
+__all__ = ["repro_script"]
 
 
 _BAD_ARGS = {
@@ -152,11 +136,17 @@ sys.exit(0 if same else 1)
 '''
 
 
-def repro_script(mode: Mode, example: Example, law: str = "equivalence", message: str = "") -> str:
+def repro_script(
+    mode: Mode,
+    example: Example,
+    law: str = "equivalence",
+    lengths: Sequence[int] | None = None,
+) -> str:
     """A self-contained script, plain torch only: ``example`` through eager and ``mode``.
 
     The module and inputs are built as ``RNNConfig.build`` and ``Example.inputs`` do
-    (bad inputs for the error laws, the packed batch for ``packed``); the script prints
+    (bad inputs for the error laws; for ``packed``, the batch packed with the drawn
+    ``lengths``, which the failure's data gives); the script prints
     each result's max |difference|, or what each side raised, and exits 1 when they
     disagree beyond the mode's tolerance.
     """
@@ -177,9 +167,8 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
         bad = f"({', '.join(zeros)})" if c.kind == "lstm" else zeros[0]
         t = 1 if c.batch_first and batch else 0
         inputs.append(Template(_BAD_ARGS[law]).substitute(t=t, bad_hx=bad))
-    lengths = _LENGTHS.search(message)
-    if law == "packed" and lengths:
-        pack = Template(_PACK).substitute(lengths=lengths.group(1), batch_first=c.batch_first)
+    if law == "packed" and lengths is not None:
+        pack = Template(_PACK).substitute(lengths=list(lengths), batch_first=c.batch_first)
         inputs.append(pack)
     tol = tolerance(example.torch_dtype, example.seq_len, mode.scope.tolerances)
     state = "Tuple[Tensor, Tensor]" if c.kind == "lstm" else "Tensor"

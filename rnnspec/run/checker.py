@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from rnnspec.cli.options import warn_misspelled_scope
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
-from rnnspec.laws._core import CandidateHung, factory_path
+from rnnspec.laws._core import CandidateHung
+from rnnspec.laws._repro import factory_path
 from rnnspec.run.causes import mark_probable_causes
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
@@ -189,38 +190,58 @@ def run_law(
     try:
         run()
     except CandidateHung as exc:  # stopped at once: no replay, no shrinking
+        return _failed(exc.failure, state, time.perf_counter() - start)
+    except LawFailure as exc:
+        seconds = time.perf_counter() - start
+        # the blob is Hypothesis's own note (it has no other way to give it)
+        blob = _BLOB.search("\n".join(getattr(exc, "__notes__", [])))
+        diagnosis = _diagnosis(law, subject, exc)
+        return _failed(exc, state, seconds, blob.group(1) if blob else None, diagnosis)
+    except Exception as exc:  # noqa: BLE001 - rnnspec must report, not crash
+        problem = f"could not run: {type(exc).__name__}: {exc}"
         return LawResult(
             law.id,
             "failed",
-            str(exc),
+            f"law {law.id!r} {problem}",
             law.sentence,
             state["examples"],
             time.perf_counter() - start,
-            state["first_failure"],
-        )
-    except LawFailure as exc:
-        seconds = time.perf_counter() - start
-        notes = "\n".join(getattr(exc, "__notes__", []))
-        blob = _BLOB.search(notes)
-        diagnosis = _diagnosis(law, subject, exc)
-        return LawResult(
-            law.id,
-            "failed",
-            _with_diagnosis(_with_notes(str(exc), notes), diagnosis),
-            law.sentence,
-            state["examples"],
-            seconds,
-            state["first_failure"],
-            blob.group(1) if blob else None,
-            diagnosis=diagnosis,
-        )
-    except Exception as exc:  # noqa: BLE001 - rnnspec must report, not crash
-        message = f"law {law.id!r} could not run: {type(exc).__name__}: {exc}"
-        return LawResult(
-            law.id, "failed", message, law.sentence, state["examples"], time.perf_counter() - start
+            problem=problem,
         )
     return LawResult(
         law.id, "passed", "", law.sentence, state["examples"], time.perf_counter() - start
+    )
+
+
+def _failed(
+    failure: LawFailure,
+    state: dict[str, Any],
+    seconds: float,
+    blob: str | None = None,
+    diagnosis: tuple[str, ...] | None = None,
+) -> LawResult:
+    """A failed law's result: the failure's data, and its message rendered from it."""
+    extra: list[str] = []
+    if diagnosis is not None:
+        from rnnspec.run.diagnosis import explain
+
+        extra = explain(diagnosis)
+    return LawResult(
+        failure.law.id,
+        "failed",
+        failure.message(extra),
+        failure.law.sentence,
+        state["examples"],
+        seconds,
+        state["first_failure"],
+        blob,
+        diagnosis=diagnosis,
+        problem=failure.problem,
+        example=failure.example,
+        draws=failure.draws,
+        difference=failure.difference,
+        notes=failure.notes,
+        repro=failure.repro(),
     )
 
 
@@ -236,17 +257,6 @@ def _diagnosis(law: Law, subject: Subject, failure: LawFailure) -> tuple[str, ..
         return None
 
 
-def _with_diagnosis(message: str, diagnosis: tuple[str, ...] | None) -> str:
-    """The diagnosis lines after the failure's first lines, before the repro."""
-    if diagnosis is None:
-        return message
-    from rnnspec.run.diagnosis import explain
-
-    lines = "\n".join("  " + line for line in explain(diagnosis))
-    head, repro, tail = message.partition("\n  repro:\n")
-    return f"{head}\n{lines}{repro}{tail}" if repro else f"{message}\n{lines}"
-
-
 def _select(kind: str, ids: Iterable[str] | None) -> list[Law]:
     if ids is None:
         return [law for law in LAWS.values() if kind in law.kinds]
@@ -256,28 +266,6 @@ def _select(kind: str, ids: Iterable[str] | None) -> list[Law]:
             raise ValueError(f"unknown law {law_id!r}; see `rnnspec laws` for the ids")
         chosen.append(LAWS[law_id])
     return chosen
-
-
-_DRAW = re.compile(r"^Draw \d+ \((?P<label>[^)]*)\): ", re.M)
-
-
-def _with_notes(message: str, notes: str) -> str:
-    """Add Hypothesis's labelled draws (``Draw 2 (cut): 3``) but the example, shown already."""
-    starts = list(_DRAW.finditer(notes))
-    blocks = []
-    for match, following in zip(starts, [*starts[1:], None], strict=True):
-        end = following.start() if following else len(notes)
-        text = notes[match.start() : end]
-        text = text.split("\nYou can reproduce")[0].rstrip()
-        if match.group("label") != "example":
-            blocks.append(text)
-    if not blocks:
-        return message
-    return (
-        message
-        + "\n  draws:\n"
-        + "\n".join("    " + line for b in blocks for line in b.splitlines())
-    )
 
 
 def _name_of(factory: Any) -> str:

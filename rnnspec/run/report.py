@@ -9,7 +9,9 @@ from typing import Any
 
 import torch
 
+from rnnspec.config import Example
 from rnnspec.devices import Tf32
+from rnnspec.laws._core import Difference
 from rnnspec.scope import Scope
 from rnnspec.text import table
 from rnnspec.tolerance import GROWTH_STEPS, tolerance
@@ -21,7 +23,14 @@ STATUSES = ("passed", "failed", "skipped")
 
 @dataclass(frozen=True)
 class LawResult:
-    """The outcome of one law: passed, failed (with a message) or skipped (with why)."""
+    """The outcome of one law: passed, failed (with a message) or skipped (with why).
+
+    A failure is data too: ``problem`` (what went wrong, one line), ``example`` (the
+    whole example the law drew), ``draws`` (its other labelled draws), ``difference``
+    (max |difference|, tolerance, count, location and what was compared; None when
+    the failure is no numeric comparison), ``notes`` and ``repro`` (the law's own
+    case as a standalone script).  ``message`` is rendered from them.
+    """
 
     law: str
     status: str
@@ -36,10 +45,46 @@ class LawResult:
     # ids of the known bugs (rnnspec.run.diagnosis) the candidate reproduces on the shrunk
     # example; () when none matches; None when not diagnosed (passed, or not a forward law)
     diagnosis: tuple[str, ...] | None = None
+    problem: str = ""
+    example: Example | None = None
+    draws: dict[str, Any] = field(default_factory=dict)
+    difference: Difference | None = None
+    notes: tuple[str, ...] = ()
+    repro: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status != "failed"
+
+    @property
+    def compared(self) -> str | None:
+        """What was compared when the law failed, or None."""
+        return self.difference.what if self.difference else None
+
+    def detail(self) -> str:
+        """One line: what went wrong (a failure), or why skipped."""
+        if self.status == "failed":
+            return self.problem or (self.message.splitlines()[0] if self.message else "")
+        return self.message.splitlines()[0] if self.message else ""
+
+    def json(self) -> dict[str, Any]:
+        """The result as JSON-ready data (the example both as fields and as its repr)."""
+        data = asdict(self)
+        data["example"] = (
+            None if self.example is None else {**asdict(self.example), "repr": repr(self.example)}
+        )
+        data["draws"] = {k: _plain(v) for k, v in self.draws.items()}
+        data["compared"] = self.compared
+        return data
+
+
+def _plain(value: Any) -> Any:
+    """A drawn value as JSON can hold it (tuples as lists, other objects as their repr)."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
 
 
 @dataclass
@@ -96,7 +141,7 @@ class Report:
                 for dtype in self.scope.dtypes
                 for tol in [tolerance(dtype, 0, self.scope.tolerances)]
             },
-            "results": [asdict(r) for r in self.results],
+            "results": [r.json() for r in self.results],
         }
 
     def dumps(self) -> str:
@@ -106,9 +151,8 @@ class Report:
         """A table of every law, then each failure's full message."""
         rows = []
         for r in self.results:
-            detail = r.message.splitlines()[0] if r.message else ""
+            detail = r.detail()
             if r.status == "failed":
-                detail = detail.split(": ", 1)[-1]
                 if r.probable_cause:
                     detail = f"probably the same cause as {r.probable_cause}: {detail}"
             rows.append([r.law, r.status, f"{r.seconds:.2f}s", detail[:90]])

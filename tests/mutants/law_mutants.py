@@ -222,6 +222,9 @@ def seed_with(mutant: type) -> Subject:
     def classes(name: str) -> Any:
         return mutant if name == base else seed_class(name)
 
+    # a module-level name, so that a failure's repro can import the factory
+    classes.__name__ = classes.__qualname__ = f"seed_with_{mutant.__name__}"
+    globals()[classes.__name__] = classes
     return Subject("seed", classes, Scope(), f"seed with {mutant.__name__}")
 
 
