@@ -105,7 +105,7 @@ def test_scope_is_read_from_the_factory() -> None:
 
 def test_report_json_has_versions_scope_and_results() -> None:
     report = check(LoopLSTM.from_module, "lstm", max_examples=3, seed=7, laws=["shape", "oracle"])
-    data = json.loads(report.dumps())
+    data = json.loads(report.to_json())
     assert data["rnnspec"] == rnnspec.__version__
     assert data["torch"] == torch.__version__
     assert data["device"] == "cpu"
@@ -115,6 +115,8 @@ def test_report_json_has_versions_scope_and_results() -> None:
         ("shape", "passed"),
         ("oracle", "passed"),
     ]
+    assert report.as_dict() == data  # as_dict() is the dict, to_json() its JSON string
+    assert report.scope.as_dict() == data["scope"]
 
 
 def test_a_narrow_dtype_candidate_is_checked_against_a_wider_reference() -> None:
@@ -127,7 +129,7 @@ def test_a_narrow_dtype_candidate_is_checked_against_a_wider_reference() -> None
         laws=["equivalence", "output-dtype-device"],
     )
     assert report.ok, report.summary()
-    data = report.to_json()
+    data = report.as_dict()
     assert data["scope"]["dtypes"] == ["bfloat16"]
     assert data["tolerances"]["bfloat16"]["atol"] == 8e-2
 

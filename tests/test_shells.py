@@ -192,7 +192,7 @@ def test_a_wrong_forward_marks_the_laws_that_compare_the_same_forward(
     assert "2 failed probably from the same cause as another" in summary
     assert "probably the same cause as 'equivalence'" in summary
     assert re.search(r"dropout-inactive +failed .* probably the same cause as equivalence", summary)
-    results = report.to_json()["results"]
+    results = report.as_dict()["results"]
     assert [r["probable_cause"] for r in results] == [None, "equivalence", "equivalence", None]
 
 

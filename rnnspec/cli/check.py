@@ -73,7 +73,7 @@ def _run_check(args: argparse.Namespace) -> int:
         print(report.summary())
         print()
     if args.json:
-        payload = [r.to_json() for r in reports]
+        payload = [r.as_dict() for r in reports]
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(payload[0] if len(payload) == 1 else payload, handle, indent=2)
     failed = [r for r in reports if not r.ok]

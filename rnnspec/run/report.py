@@ -68,7 +68,7 @@ class Report:
     def counts(self) -> dict[str, int]:
         return {s: sum(r.status == s for r in self.results) for s in STATUSES}
 
-    def to_json(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         from rnnspec.version import __version__
 
         return {
@@ -86,7 +86,7 @@ class Report:
             "counts": self.counts(),
             "first_failure_seconds": self.first_failure_seconds,
             "first_failed_law": self.first_failed_law,
-            "scope": self.scope.to_json(),
+            "scope": self.scope.as_dict(),
             "tolerances": {
                 str(dtype).removeprefix("torch."): {
                     "rtol": tol.rtol,
@@ -99,8 +99,8 @@ class Report:
             "results": [asdict(r) for r in self.results],
         }
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
 
     def summary(self) -> str:
         """A table of every law, then each failure's full message."""
