@@ -76,6 +76,25 @@ def test_the_console_script_runs_as_a_module() -> None:
     )
 
 
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``rnnspec laws | head -3``: the reader closes the pipe early; no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnnspec.cli.main", "laws"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # as head does after its lines: here before the first is written
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "BrokenPipeError" not in err, err
+    assert err == ""
+    assert proc.returncode == 1
+
+
 def test_laws_prints_every_law(capsys: pytest.CaptureFixture[str]) -> None:
     from rnnspec.laws import LAWS
 
