@@ -76,6 +76,22 @@ def test_the_console_script_runs_as_a_module() -> None:
     )
 
 
+@pytest.mark.parametrize("command", [[], ["check"], ["laws"], ["methods"], ["claims"]])
+def test_help_imports_no_torch(command: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from rnnspec.cli.main import main\n"
+        "try:\n"
+        f"    main({[*command, '--help']!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "assert 'torch' not in sys.modules, 'rnnspec --help imported torch'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: rnnspec" in proc.stdout
+
+
 def test_a_closed_pipe_ends_quietly() -> None:
     """``rnnspec laws | head -3``: the reader closes the pipe early; no traceback."""
     proc = subprocess.Popen(

@@ -1,6 +1,7 @@
 """The specification: every law, registered by id in ``LAWS``.
 
-Importing this package registers the laws of each module below, in this order.
+Importing this package registers the laws of each module below, then orders ``LAWS`` by
+module as ``_ORDER`` lists them (registration order within a module).
 """
 
 from rnnspec.laws import (  # noqa: F401 - imported for registration

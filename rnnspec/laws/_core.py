@@ -165,7 +165,8 @@ class Law:
 
 
 LAWS: dict[str, Law] = {}
-"""Every law, by id, in registration order."""
+"""Every law, by id: ``rnnspec.laws`` orders them by module (its ``_ORDER``) once every
+module has registered its laws; within a module, in registration order."""
 
 
 def law(
