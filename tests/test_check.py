@@ -94,6 +94,31 @@ def test_out_of_scope_laws_are_skipped_with_the_reason() -> None:
     assert "opt-in" in skipped["error-input-size"]
 
 
+def _function_around(reference: Any) -> Any:
+    """A plain function wrapping torch's module: a candidate that is not an nn.Module."""
+
+    def candidate(*args: Any) -> Any:
+        return reference(*args)
+
+    return candidate
+
+
+def test_a_law_that_cannot_apply_at_run_time_is_skipped_not_passed() -> None:
+    report = check(
+        _function_around, "lstm", max_examples=5, seed=0, laws=["clip-grad-norm", "param-count"]
+    )
+    results = {r.law: r for r in report.results}
+    for law_id in ("clip-grad-norm", "param-count"):
+        assert results[law_id].status == "skipped", report.summary()
+        assert results[law_id].message.startswith("not applicable: the candidate is a function")
+        assert "not an nn.Module" in results[law_id].message
+    assert report.ok
+    assert report.counts() == {"passed": 0, "failed": 0, "skipped": 2}
+    data = json.loads(report.to_json())
+    assert [r["status"] for r in data["results"]] == ["skipped", "skipped"]
+    assert "not applicable" in report.summary()
+
+
 def test_scope_is_read_from_the_factory() -> None:
     def factory(reference: Any) -> Any:
         return LoopRNN.from_module(reference)

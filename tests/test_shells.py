@@ -6,6 +6,7 @@ modules written to a temporary directory.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -307,6 +308,34 @@ def test_without_a_test_path_only_the_law_items_run(pytester: pytest.Pytester) -
     beside.stdout.fnmatch_lines(["*test_the_projects_own PASSED*", "rnnspec::gru::shape PASSED*"])
     plain = pytester.runpytest("-p", "no:cacheprovider")  # without the plugin's options
     plain.assert_outcomes(passed=1)
+
+
+def test_a_law_that_cannot_apply_is_a_pytest_skip_with_its_reason(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(wrong=WRONG_FORWARD)  # a plain function: no parameters to clip
+    result = pytester.runpytest(
+        *_impl("wrong:factory", "gru"), "-rs", "rnnspec::gru::clip-grad-norm"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED * not applicable: the candidate is a function, *"])
+
+
+def test_the_cli_reports_a_law_that_cannot_apply_as_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "wrong_fn.py").write_text(WRONG_FORWARD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out_json = tmp_path / "report.json"
+    argv = ["check", "wrong_fn:factory", "--kind", "gru", "--laws", "clip-grad-norm"]
+    code = main([*argv, "--max-examples", "3", "--quiet", "--json", str(out_json)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(
+        r"clip-grad-norm\s+skipped\s.*not applicable: the candidate is a function", out
+    )
+    results = json.loads(out_json.read_text())["results"]
+    assert [(r["law"], r["status"]) for r in results] == [("clip-grad-norm", "skipped")]
 
 
 def test_the_replay_command_gives_the_same_example(pytester: pytest.Pytester) -> None:

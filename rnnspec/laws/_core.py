@@ -37,6 +37,7 @@ __all__ = [
     "CandidateHung",
     "Law",
     "LawFailure",
+    "LawSkipped",
     "Outcome",
     "Subject",
     "Trial",
@@ -55,6 +56,15 @@ class LawFailure(AssertionError):
     """
 
     example: Example | None = None
+
+
+class LawSkipped(BaseException):
+    """Raised by :meth:`Trial.skip`: the law cannot apply to this candidate, found at run time.
+
+    The runner reports the law "skipped" with the reason, never passed.  A BaseException,
+    so that Hypothesis stops at once (no other example, no shrinking): what makes a law
+    inapplicable is the candidate itself (not an nn.Module, no parameters), not an example.
+    """
 
 
 class CandidateHung(BaseException):
@@ -214,6 +224,14 @@ class Trial:
         """Draw an example within the subject's scope (``configs`` narrows its configs)."""
         self.example = self.draw(self.subject.examples(configs, **overrides), "example")
         return self.example
+
+    def skip(self, reason: str) -> NoReturn:
+        """Stop the law as "skipped" with ``reason``: it cannot apply to this candidate.
+
+        For what only the built candidate shows (``Law.needs`` decides from the subject
+        before the run); a law must never pass having checked nothing.
+        """
+        raise LawSkipped(reason)
 
     def note(self, text: str) -> None:
         """Add a line to the failure message (e.g. extra drawn values)."""

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from rnnspec.cli.options import warn_misspelled_scope
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
-from rnnspec.laws._core import CandidateHung, factory_path
+from rnnspec.laws._core import CandidateHung, LawSkipped, factory_path
 from rnnspec.run.causes import mark_probable_causes
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
@@ -188,6 +188,15 @@ def run_law(
 
     try:
         run()
+    except LawSkipped as exc:  # the candidate showed at run time that the law cannot apply
+        return LawResult(
+            law.id,
+            "skipped",
+            f"not applicable: {exc}",
+            law.sentence,
+            state["examples"],
+            time.perf_counter() - start,
+        )
     except CandidateHung as exc:  # stopped at once: no replay, no shrinking
         return LawResult(
             law.id,
