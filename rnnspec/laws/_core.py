@@ -27,6 +27,7 @@ from rnnspec.config import Example, RNNConfig
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
+from rnnspec.laws._capabilities import scope_hint
 from rnnspec.laws._locate import locate
 from rnnspec.scope import Scope
 from rnnspec.strategies import examples, rnn_configs
@@ -385,6 +386,9 @@ class Trial:
             f"law {self.law.id!r} failed for {self.subject.name} ({self.kind}): {problem}",
             f"  the law: {self.law.sentence}",
         ]
+        hint = scope_hint(self.law.id)
+        if hint:
+            lines.append(f"  {hint}")
         if self.example is not None:
             lines.append(f"  example: {self.example!r}")
         lines.extend(f"  {n}" for n in self.notes)
