@@ -40,7 +40,7 @@ def test_methods_at_other_sizes(capsys: pytest.CaptureFixture[str]) -> None:
             "has no attribute 'nothing'",
         ),
         (["check", "rnnspec.run.candidates", "--kind", "rnn"], "must look like MODULE:NAME"),
-        (["check", "rnnspec.laws:LAWS", "--kind", "rnn"], "not a callable factory"),
+        (["check", "rnnspec.laws:LAWS", "--kind", "rnn"], "factory must be callable, got dict"),
         (["check", "rnnspec.run.candidates:torch_module"], "--kind is required"),
         (["check", "rnnspec.run.candidates:torch_module", "--kind", "cnn"], "invalid choice"),
         (
