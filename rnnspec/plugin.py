@@ -14,7 +14,6 @@ Hypothesis blob and the command that replays it.  The options are those of
 
 from __future__ import annotations
 
-import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,6 @@ from rnnspec.cli.options import (
     UsageError,
     add_options,
     load_object,
-    misspelled_scope_message,
     parse_laws,
 )
 
@@ -55,18 +53,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @dataclass
 class _Run:
-    """What the plugin checks in this session, decided once at configure time."""
+    """What the plugin checks in this session, decided once at configure time.
+
+    ``plan`` is what rnnspec's one door (``rnnspec.run.checker.resolve``) made of the
+    options; ``laws`` are those of its laws that get an item (of the kind, selected).
+    """
 
     spec: str
     kind: str
-    subject: Any
+    plan: Any
     laws: list[Any]
-    max_examples: int
-    seed: int
     xfail: set[str]
     selectors: list[str]
     alone: bool
     failed: set[str] = field(default_factory=set)  # law ids failed so far in this process
+
+    @property
+    def seed(self) -> int:
+        return int(self.plan.seed)
+
+    @property
+    def max_examples(self) -> int:
+        return int(self.plan.max_examples)
 
     def nodeid(self, law_id: str) -> str:
         return f"{ROOT}::{self.kind}::{law_id}"
@@ -108,45 +116,44 @@ def pytest_configure(config: pytest.Config) -> None:
 def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool) -> _Run:
     from hypothesis import settings
 
-    from rnnspec.laws import LAWS, Subject
-    from rnnspec.run.checker import CANDIDATE_KINDS
-    from rnnspec.scope import Scope
+    from rnnspec.laws import LAWS
+    from rnnspec.run.checker import resolve
 
     kind = config.getoption("rnnspec_kind")
-    if kind not in CANDIDATE_KINDS:
+    if kind is None:
         raise UsageError("--rnnspec-kind is required with --rnnspec-impl (rnn, lstm or gru)")
     factory = load_object(spec, "--rnnspec-impl")
-    if not callable(factory):
-        raise UsageError(f"{spec} is a {type(factory).__name__}, not a callable factory")
     scope_spec = config.getoption("rnnspec_scope")
-    if scope_spec:
-        scope = load_object(scope_spec, "--rnnspec-scope")
-    else:
-        misspelled = misspelled_scope_message(factory)
-        if misspelled:
-            config.issue_config_time_warning(MisspelledScopeWarning(misspelled), stacklevel=2)
-        scope = getattr(factory, "scope", None)
-    scope = scope or Scope()
-    if not isinstance(scope, Scope):
-        raise UsageError(f"the scope is a {type(scope).__name__}, not an rnnspec.Scope")
-    subject = Subject(kind, factory, scope, spec, deadline=config.getoption("rnnspec_deadline"))
-    given_examples = config.getoption("rnnspec_max_examples")
+    scope = load_object(scope_spec, "--rnnspec-scope") if scope_spec else None
     seed = config.getoption("rnnspec_seed")
     if seed is None:  # a pytest-xdist worker runs with its controller's seed
         seed = getattr(config, "workerinput", {}).get("rnnspec_seed")
-    wanted = parse_laws(config.getoption("rnnspec_laws"))
+    try:  # the one door: it validates all of it, as for rnnspec.check()
+        plan = resolve(
+            factory,
+            kind,
+            scope=scope,
+            max_examples=config.getoption("rnnspec_max_examples") or settings().max_examples,
+            seed=seed,
+            laws=parse_laws(config.getoption("rnnspec_laws")),
+            deadline=config.getoption("rnnspec_deadline"),
+            name=spec,
+        )
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    if plan.misspelled_scope:
+        config.issue_config_time_warning(MisspelledScopeWarning(plan.misspelled_scope), 2)
     xfail = set(config.getoption("rnnspec_xfail"))
-    unknown = (set(wanted or ()) | xfail) - set(LAWS)
+    unknown = xfail - set(LAWS)
     if unknown:
-        raise UsageError(f"unknown law ids {sorted(unknown)}; see `rnnspec laws`")
-    laws = [law for law in LAWS.values() if kind in law.kinds and (not wanted or law.id in wanted)]
+        raise UsageError(f"unknown law ids {sorted(unknown)} for --rnnspec-xfail")
+    chosen = {law.id for law in plan.laws}
+    laws = [law for law in LAWS.values() if kind in law.kinds and law.id in chosen]
     run = _Run(
         spec=spec,
         kind=kind,
-        subject=subject,
+        plan=plan,
         laws=laws,
-        max_examples=given_examples or settings().max_examples,
-        seed=seed if seed is not None else random.randrange(2**32),
         xfail=xfail,
         selectors=selectors,
         alone=alone,
@@ -221,7 +228,7 @@ class KindCollector(pytest.Collector):
 
 
 class LawItem(pytest.Item):
-    """One law run against the candidate through rnnspec.check's runner."""
+    """One law run against the candidate as rnnspec.check runs it (``run_one``)."""
 
     def __init__(self, *, law: Any, run: _Run, **kw: Any) -> None:
         super().__init__(**kw)
@@ -229,11 +236,9 @@ class LawItem(pytest.Item):
 
     def runtest(self) -> None:
         from rnnspec.run.causes import probable_cause
-        from rnnspec.run.checker import run_law
+        from rnnspec.run.checker import run_one
 
-        result = run_law(
-            self.law, self.run.subject, max_examples=self.run.max_examples, seed=self.run.seed
-        )
+        result = run_one(self.run.plan, self.law)
         if result.status == "skipped":
             pytest.skip(result.message)
         if result.status == "failed":

@@ -85,7 +85,7 @@ class Scope:
         """The most precise dtype in scope: the one most laws compare in."""
         return next(d for d in _BY_PRECISION if d in self.dtypes)
 
-    def to_json(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)

@@ -6,6 +6,7 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,23 +20,30 @@ LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 
 
 def test_public_names() -> None:
-    assert rnnspec.__all__ == [
-        "LAWS",
-        "Law",
-        "LawFailure",
-        "LawResult",
-        "Report",
-        "Scope",
-        "Tolerance",
-        "__version__",
-        "check",
-        "tolerance",
-    ]
+    # the package face exports what it imports lazily, and its version: no more, no less
+    assert set(rnnspec.__all__) == {*rnnspec._EXPORTS, "__version__"}
+    assert rnnspec.__all__ == sorted(rnnspec.__all__)
+    assert dir(rnnspec) == rnnspec.__all__
     for name in rnnspec.__all__:
         assert getattr(rnnspec, name) is not None
     importlib.import_module("rnnspec.run.checker")  # a submodule must not shadow the function
     assert rnnspec.check is check
     assert callable(rnnspec.check)
+
+
+def test_every_modules_all_names_what_it_defines() -> None:
+    """Each ``__all__`` under rnnspec/ lists only names its module has, each once."""
+    root = Path(rnnspec.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        module = importlib.import_module(name)
+        exported = getattr(module, "__all__", None)
+        if exported is None:
+            continue
+        assert len(set(exported)) == len(exported), name
+        missing = [n for n in exported if not hasattr(module, n)]
+        assert missing == [], f"{name}.__all__ names what it does not define: {missing}"
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
@@ -94,6 +102,31 @@ def test_out_of_scope_laws_are_skipped_with_the_reason() -> None:
     assert "opt-in" in skipped["error-input-size"]
 
 
+def _function_around(reference: Any) -> Any:
+    """A plain function wrapping torch's module: a candidate that is not an nn.Module."""
+
+    def candidate(*args: Any) -> Any:
+        return reference(*args)
+
+    return candidate
+
+
+def test_a_law_that_cannot_apply_at_run_time_is_skipped_not_passed() -> None:
+    report = check(
+        _function_around, "lstm", max_examples=5, seed=0, laws=["clip-grad-norm", "param-count"]
+    )
+    results = {r.law: r for r in report.results}
+    for law_id in ("clip-grad-norm", "param-count"):
+        assert results[law_id].status == "skipped", report.summary()
+        assert results[law_id].message.startswith("not applicable: the candidate is a function")
+        assert "not an nn.Module" in results[law_id].message
+    assert report.ok
+    assert report.counts() == {"passed": 0, "failed": 0, "skipped": 2}
+    data = json.loads(report.to_json())
+    assert [r["status"] for r in data["results"]] == ["skipped", "skipped"]
+    assert "not applicable" in report.summary()
+
+
 def test_scope_is_read_from_the_factory() -> None:
     def factory(reference: Any) -> Any:
         return LoopRNN.from_module(reference)
@@ -105,7 +138,7 @@ def test_scope_is_read_from_the_factory() -> None:
 
 def test_report_json_has_versions_scope_and_results() -> None:
     report = check(LoopLSTM.from_module, "lstm", max_examples=3, seed=7, laws=["shape", "oracle"])
-    data = json.loads(report.dumps())
+    data = json.loads(report.to_json())
     assert data["rnnspec"] == rnnspec.__version__
     assert data["torch"] == torch.__version__
     assert data["device"] == "cpu"
@@ -115,6 +148,8 @@ def test_report_json_has_versions_scope_and_results() -> None:
         ("shape", "passed"),
         ("oracle", "passed"),
     ]
+    assert report.as_dict() == data  # as_dict() is the dict, to_json() its JSON string
+    assert report.scope.as_dict() == data["scope"]
 
 
 def test_a_narrow_dtype_candidate_is_checked_against_a_wider_reference() -> None:
@@ -127,7 +162,7 @@ def test_a_narrow_dtype_candidate_is_checked_against_a_wider_reference() -> None
         laws=["equivalence", "output-dtype-device"],
     )
     assert report.ok, report.summary()
-    data = report.to_json()
+    data = report.as_dict()
     assert data["scope"]["dtypes"] == ["bfloat16"]
     assert data["tolerances"]["bfloat16"]["atol"] == 8e-2
 

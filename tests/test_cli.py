@@ -40,7 +40,7 @@ def test_methods_at_other_sizes(capsys: pytest.CaptureFixture[str]) -> None:
             "has no attribute 'nothing'",
         ),
         (["check", "rnnspec.run.candidates", "--kind", "rnn"], "must look like MODULE:NAME"),
-        (["check", "rnnspec.laws:LAWS", "--kind", "rnn"], "not a callable factory"),
+        (["check", "rnnspec.laws:LAWS", "--kind", "rnn"], "factory must be callable, got dict"),
         (["check", "rnnspec.run.candidates:torch_module"], "--kind is required"),
         (["check", "rnnspec.run.candidates:torch_module", "--kind", "cnn"], "invalid choice"),
         (
@@ -74,6 +74,41 @@ def test_the_console_script_runs_as_a_module() -> None:
     assert proc.stderr.strip() == (
         "rnnspec methods: error: argument --batch-size: expected a positive integer, got -1"
     )
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["laws"], ["methods"], ["claims"]])
+def test_help_imports_no_torch(command: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from rnnspec.cli.main import main\n"
+        "try:\n"
+        f"    main({[*command, '--help']!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "assert 'torch' not in sys.modules, 'rnnspec --help imported torch'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: rnnspec" in proc.stdout
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``rnnspec laws | head -3``: the reader closes the pipe early; no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnnspec.cli.main", "laws"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # as head does after its lines: here before the first is written
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "BrokenPipeError" not in err, err
+    assert err == ""
+    assert proc.returncode == 1
 
 
 def test_laws_prints_every_law(capsys: pytest.CaptureFixture[str]) -> None:

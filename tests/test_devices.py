@@ -55,7 +55,7 @@ def test_torch_cudnn_flags_would_turn_tf32_back_on() -> None:
 def test_the_report_states_the_tf32_settings_the_candidate_ran_under() -> None:
     with cuda_precision(Tf32(matmul=True, cudnn_rnn=False)):
         report = rnnspec.check(lambda ref: ref, "gru", laws=["shape"], max_examples=2, seed=0)
-    assert report.to_json()["tf32"] == {"matmul": True, "cudnn_rnn": False}
+    assert report.as_dict()["tf32"] == {"matmul": True, "cudnn_rnn": False}
 
 
 def test_the_candidate_sees_the_callers_dynamo_config_grad_mode_and_autocast() -> None:

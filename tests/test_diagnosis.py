@@ -83,7 +83,7 @@ def test_a_bug_outside_the_table_is_named_by_none_and_the_json_carries_it() -> N
     assert result.status == "failed"
     assert result.diagnosis == ()
     assert f"diagnosis: {NO_MATCH}" in result.message
-    data = json.loads(report.dumps())
+    data = json.loads(report.to_json())
     assert data["results"][0]["diagnosis"] == []
 
 
@@ -98,7 +98,7 @@ def test_a_match_must_hold_with_an_initial_state_too() -> None:
 def test_the_json_carries_the_ids_and_passing_laws_have_none() -> None:
     m = ZOO["gru_z_flipped"]
     report = check(m.factory, "gru", seed=1, laws=["equivalence", "shape"], max_examples=20)
-    data = json.loads(report.dumps())
+    data = json.loads(report.to_json())
     by_law = {r["law"]: r for r in data["results"]}
     assert by_law["equivalence"]["diagnosis"] == ["gru-update-gate-flipped"]
     assert by_law["shape"]["status"] == "passed"

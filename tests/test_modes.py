@@ -161,7 +161,8 @@ def test_a_deliberately_broken_mode_fails_with_a_repro(tmp_path: Path) -> None:
     assert "broken DISAGREES with eager" in run.stdout
     assert "failed: equivalence" in matrix.table()
     assert "| broken |" in matrix.markdown()
-    payload = json.loads(matrix.dumps())
+    payload = json.loads(matrix.to_json())
+    assert payload == json.loads(json.dumps(matrix.as_dict()))
     assert payload["cells"][0]["failures"][0]["law"] == "equivalence"
     assert payload["torch"] == torch.__version__
 

@@ -6,6 +6,7 @@ modules written to a temporary directory.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,7 @@ def test_a_wrong_forward_marks_the_laws_that_compare_the_same_forward(
     assert "2 failed probably from the same cause as another" in summary
     assert "probably the same cause as 'equivalence'" in summary
     assert re.search(r"dropout-inactive +failed .* probably the same cause as equivalence", summary)
-    results = report.to_json()["results"]
+    results = report.as_dict()["results"]
     assert [r["probable_cause"] for r in results] == [None, "equivalence", "equivalence", None]
 
 
@@ -309,6 +310,34 @@ def test_without_a_test_path_only_the_law_items_run(pytester: pytest.Pytester) -
     plain.assert_outcomes(passed=1)
 
 
+def test_a_law_that_cannot_apply_is_a_pytest_skip_with_its_reason(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(wrong=WRONG_FORWARD)  # a plain function: no parameters to clip
+    result = pytester.runpytest(
+        *_impl("wrong:factory", "gru"), "-rs", "rnnspec::gru::clip-grad-norm"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED * not applicable: the candidate is a function, *"])
+
+
+def test_the_cli_reports_a_law_that_cannot_apply_as_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "wrong_fn.py").write_text(WRONG_FORWARD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out_json = tmp_path / "report.json"
+    argv = ["check", "wrong_fn:factory", "--kind", "gru", "--laws", "clip-grad-norm"]
+    code = main([*argv, "--max-examples", "3", "--quiet", "--json", str(out_json)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(
+        r"clip-grad-norm\s+skipped\s.*not applicable: the candidate is a function", out
+    )
+    results = json.loads(out_json.read_text())["results"]
+    assert [(r["law"], r["status"]) for r in results] == [("clip-grad-norm", "skipped")]
+
+
 def test_the_replay_command_gives_the_same_example(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(wrong=WRONG_FORWARD)
     impl = (*_impl("wrong:factory", "lstm"), "--rnnspec-seed", "5")
@@ -338,3 +367,85 @@ def test_xdist_workers_share_the_seed_in_the_header(pytester: pytest.Pytester) -
     result.assert_outcomes(failed=2)
     seeds = set(re.findall(r"seed (\d+)", result.stdout.str()))
     assert len(seeds) == 1, result.stdout.str()
+
+
+# -- one door: check(), the CLI and the plugin resolve a run the same way -----------------
+
+THREADS_PROBE = """
+import torch
+
+def factory(reference):
+    def candidate(*args):
+        if torch.get_num_threads() != 1:
+            raise RuntimeError(f"ran with {torch.get_num_threads()} intra-op threads")
+        return reference(*args)
+    return candidate
+"""
+
+
+def test_the_three_shells_resolve_through_one_door(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rnnspec.run.checker as checker
+
+    calls: list[str] = []
+    real = checker.resolve
+
+    def spy(factory: Any, kind: str, **kw: Any) -> Any:
+        calls.append(kind)
+        return real(factory, kind, **kw)
+
+    monkeypatch.setattr(checker, "resolve", spy)
+    pytester.makepyfile(good=GOOD)
+    from rnnspec.run.candidates import torch_module
+
+    check(torch_module, "rnn", laws=["shape"], max_examples=1)
+    assert calls == ["rnn"]
+    assert main(["check", "good:factory", "--kind", "gru", "--laws", "shape", "--quiet"]) == 0
+    assert calls == ["rnn", "gru"]
+    result = pytester.runpytest(*_impl("good:factory", "lstm"), "--rnnspec-laws", "shape")
+    result.assert_outcomes(passed=1)
+    assert calls == ["rnn", "gru", "lstm"]
+
+
+def test_the_plugin_runs_laws_under_the_runs_conditions(pytester: pytest.Pytester) -> None:
+    import torch
+
+    pytester.makepyfile(probe=THREADS_PROBE)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        result = pytester.runpytest(*_impl("probe:factory", "rnn"), "--rnnspec-laws", "shape")
+    finally:
+        torch.set_num_threads(threads)
+    result.assert_outcomes(passed=1)
+
+
+def test_the_plugins_door_refuses_what_check_refuses(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(good=GOOD, notascope="from good import factory\nSCOPE = 3\n")
+    result = pytester.runpytest(*_impl("good:factory", "gru"), "--rnnspec-scope", "notascope:SCOPE")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: rnnspec: scope must be an rnnspec.Scope, got int"])
+
+
+def test_one_law_alone_runs_as_check_runs_it() -> None:
+    """The plugin's item (run_one) gives check()'s result for that law: passes, example."""
+    from rnnspec.laws._repro import factory_path
+    from rnnspec.run.checker import resolve, run_one
+
+    namespace: dict[str, Any] = {}
+    exec(WRONG_FORWARD, namespace)  # noqa: S102 - the test's own candidate
+    factory = namespace["factory"]
+    factory.__module__ = "wrong"
+    assert factory_path(factory) == ("wrong", "factory")
+    whole = check(factory, "lstm", seed=3, max_examples=20, laws=["stateless", "oracle"])
+    plan = resolve(factory, "lstm", seed=3, max_examples=20, laws=["stateless", "oracle"])
+    for law, expected in zip(plan.laws, whole.results, strict=True):
+        alone = run_one(plan, law)
+        assert (alone.law, alone.status, alone.examples) == (
+            expected.law,
+            expected.status,
+            expected.examples,
+        )
+        assert alone.message.splitlines()[:3] == expected.message.splitlines()[:3]
+    assert [r.status for r in whole.results] == ["passed", "failed"]

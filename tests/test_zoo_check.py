@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from mutants.zoo import MUTANTS, Mutant
 from rnnspec import check
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+FIRST_FAILING = dict(
+    re.findall(
+        r"^\| (\w+)(?: \([\w=]+\))? \| (?:rnn|lstm|gru) \| ([\w-]+) \| [\d.]+s \|", README, re.M
+    )
+)
+"""The README's detection table: each mutant's first failing law (seed 0)."""
+
+
+def test_the_readme_names_every_mutants_first_failing_law() -> None:
+    assert set(FIRST_FAILING) == {m.name for m in MUTANTS}
 
 
 @pytest.mark.slow
@@ -14,4 +29,10 @@ def test_check_catches_the_mutant(mutant: Mutant) -> None:
     # Default settings (100 examples per law); shrink=False only skips the shrinking that
     # follows a failure, which changes the message, not whether the mutant is caught.
     report = check(mutant.factory, mutant.kind, seed=0, scope=mutant.scope, shrink=False)
-    assert not report.ok, f"{mutant.name} ({mutant.bug}) passed every law"
+    failed = {r.law: r for r in report.failed}
+    assert failed, f"{mutant.name} ({mutant.bug}) passed every law"
+    # caught by a law that found the bug, not by the runner failing to run a law
+    crashed = [r.law for r in failed.values() if " could not run: " in r.message.splitlines()[0]]
+    assert crashed == [], report.summary()
+    assert report.first_failed_law == FIRST_FAILING[mutant.name], report.summary()
+    assert failed[report.first_failed_law].status == "failed"

@@ -3,7 +3,7 @@
 They build the seed's own modules and compute the answer;
 comparisons run in float64 with ``torch.testing.assert_close``'s float64 defaults
 (``rtol=1e-7, atol=1e-7``), and "depends on" means an output moved by more than ``1e-12``
-when one input was perturbed.  Speed and gradient checks live in :mod:`rnnspec.claims.model`.
+when one input was perturbed.  Speed and gradient checks live in :mod:`rnnspec.claims.measured`.
 """
 
 from __future__ import annotations

@@ -7,13 +7,7 @@ import json
 import sys
 from typing import Any
 
-from rnnspec.cli.options import (
-    UsageError,
-    add_options,
-    load_object,
-    misspelled_scope_message,
-    parse_laws,
-)
+from rnnspec.cli.options import UsageError, add_options, load_object, parse_laws
 
 __all__ = ["add_parsers"]
 
@@ -73,7 +67,7 @@ def _run_check(args: argparse.Namespace) -> int:
         print(report.summary())
         print()
     if args.json:
-        payload = [r.to_json() for r in reports]
+        payload = [r.as_dict() for r in reports]
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(payload[0] if len(payload) == 1 else payload, handle, indent=2)
     failed = [r for r in reports if not r.ok]
@@ -85,44 +79,28 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
-    from rnnspec.laws import LAWS
-
-    laws = parse_laws(args.laws)
-    unknown = sorted(set(laws or ()) - set(LAWS))
-    if unknown:
-        raise UsageError(f"unknown law ids {unknown}; see `rnnspec laws` for the ids")
     return {
         "max_examples": args.max_examples or 100,
         "seed": args.seed,
-        "deadline": args.deadline,
-        "laws": laws,
-        "progress": _progress(args.quiet),
+        "laws": parse_laws(args.laws),
     }
 
 
 def _target_reports(args: argparse.Namespace) -> list[Any]:
     factory = load_object(args.target, "the factory")
-    if not callable(factory):
-        raise UsageError(f"{args.target} is a {type(factory).__name__}, not a callable factory")
     if args.kind is None:
         raise UsageError("--kind is required with a target (rnn, lstm or gru)")
     scope = load_object(args.scope, "--scope") if args.scope else None
-    from rnnspec.run.checker import check
-    from rnnspec.scope import Scope
+    from rnnspec.run.checker import resolve, run_plan
 
-    if scope is not None and not isinstance(scope, Scope):
-        raise UsageError(f"--scope {args.scope} is a {type(scope).__name__}, not an rnnspec.Scope")
-    if scope is None:  # the factory's own, resolved here so that a misspelling is one line
-        misspelled = misspelled_scope_message(factory)
-        if misspelled:
-            print(f"rnnspec check: warning: {misspelled}", file=sys.stderr)
-        scope = getattr(factory, "scope", None) or Scope()
-    common = _common(args)
-    print(f"checking {args.target} as {args.kind}", file=sys.stderr)
-    try:
-        return [check(factory, args.kind, scope=scope, **common)]
+    try:  # the one door: it validates all of it, as for rnnspec.check()
+        plan = resolve(factory, args.kind, scope=scope, deadline=args.deadline, **_common(args))
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+    if plan.misspelled_scope:  # one line, where check() warns
+        print(f"rnnspec check: warning: {plan.misspelled_scope}", file=sys.stderr)
+    print(f"checking {args.target} as {args.kind}", file=sys.stderr)
+    return [run_plan(plan, _progress(args.quiet))]
 
 
 def _default_reports(args: argparse.Namespace) -> list[Any]:
@@ -131,26 +109,38 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
         raise UsageError("--scope needs a target")
     from rnnspec.devices import available_devices
     from rnnspec.run.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
-    from rnnspec.run.checker import check, check_subject
+    from rnnspec.run.checker import plan_subject, resolve, run_plan
     from rnnspec.scope import Scope
 
     common = _common(args)
-    del common["deadline"]  # torch's own modules get no per-call deadline
     if args.max_examples is None:
         common["max_examples"] = 25  # the whole default run in a couple of minutes here
     scope = Scope(devices=available_devices(), errors=True)
     kinds = (args.kind,) if args.kind else ("rnn", "lstm", "gru")
+    try:  # every plan first: a bad value is a usage error before anything runs
+        plans = [
+            resolve(
+                torch_module,
+                kind,
+                scope=scope,
+                name=f"torch nn.{TORCH_MODULES[kind].__name__}",
+                constructor=TORCH_MODULES[kind],
+                deadline=None,  # torch's own modules get no per-call deadline
+                **common,
+            )
+            for kind in kinds
+        ]
+        if not args.kind:
+            plans.append(plan_subject(SEED_SUBJECT, **common))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
     reports = []
-    for kind in kinds:
-        module = TORCH_MODULES[kind]
-        name = f"torch nn.{module.__name__}"
-        print(f"checking {name} on {', '.join(scope.devices)}", file=sys.stderr)
-        reports.append(
-            check(torch_module, kind, scope=scope, name=name, constructor=module, **common)
-        )
-    if not args.kind:
-        print("checking the seed's methods", file=sys.stderr)
-        reports.append(check_subject(SEED_SUBJECT, **common))
+    for plan in plans:
+        if plan.subject is SEED_SUBJECT:
+            print("checking the seed's methods", file=sys.stderr)
+        else:
+            print(f"checking {plan.subject.name} on {', '.join(scope.devices)}", file=sys.stderr)
+        reports.append(run_plan(plan, _progress(args.quiet)))
     return reports
 
 

@@ -1,11 +1,13 @@
 """The ``rnnspec`` console script: a thin shell over the library.
 
-Subcommands import what they need when they run, so ``rnnspec --help`` stays fast.
+Subcommands import what they need when they run: building the parser imports no
+torch, so ``rnnspec --help`` stays fast (tests/test_cli.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -25,28 +27,29 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_methods(sub: argparse._SubParsersAction) -> None:
-    from rnnspec.seed.methods import SEED_SIZES
-
     p = sub.add_parser(
         "methods",
         help="build and run the seed's methods; compare shapes and parameter counts with the seed",
         description="Build and run the seed's seven methods and print each output shape and "
         "parameter count next to what the seed printed, flagging disagreements.",
     )
-    for field in ("batch_size", "seq_len", "input_size", "hidden_size", "output_size"):
+    for field in _SIZE_FIELDS:  # the defaults (SEED_SIZES) are read when it runs: no torch
         flag = "--" + field.replace("_", "-")
-        default = getattr(SEED_SIZES, field)
-        p.add_argument(flag, type=positive_int, default=default, help=f"default {default}")
+        p.add_argument(flag, type=positive_int, help="default: the seed's")
     p.set_defaults(handler=_run_methods)
 
 
+_SIZE_FIELDS = ("batch_size", "seq_len", "input_size", "hidden_size", "output_size")
+
+
 def _run_methods(args: argparse.Namespace) -> int:
-    from rnnspec.seed.methods import Sizes, measure_methods
+    from dataclasses import replace
+
+    from rnnspec.seed.methods import SEED_SIZES, measure_methods
     from rnnspec.text import table
 
-    sizes = Sizes(
-        args.batch_size, args.seq_len, args.input_size, args.hidden_size, args.output_size
-    )
+    given = {f: getattr(args, f) for f in _SIZE_FIELDS if getattr(args, f) is not None}
+    sizes = replace(SEED_SIZES, **given)
     rows = measure_methods(sizes)
     print(
         f"seed methods at batch={sizes.batch_size} seq_len={sizes.seq_len} "
@@ -93,7 +96,15 @@ def build_parser() -> _Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:  # e.g. `rnnspec laws | head -3`: the reader has all it wants
+        # stdout's remaining buffer would fail again at exit: send it nowhere instead
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The specification: every law, registered by id in ``LAWS``.
 
-Importing this package registers the laws of each module below, in this order.
+Importing this package registers the laws of each module below, then orders ``LAWS`` by
+module as ``_ORDER`` lists them (registration order within a module).
 """
 
 from rnnspec.laws import (  # noqa: F401 - imported for registration
@@ -16,7 +17,7 @@ from rnnspec.laws import (  # noqa: F401 - imported for registration
     shapes,
     structure,
 )
-from rnnspec.laws._core import LAWS, Law, LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._core import LAWS, Law, LawFailure, LawSkipped, Outcome, Subject, Trial, law
 
 _ORDER = (
     "equivalence",
@@ -35,4 +36,4 @@ _laws = sorted(LAWS.values(), key=lambda item: _ORDER.index(item.module.rsplit("
 LAWS.clear()
 LAWS.update((law.id, law) for law in _laws)
 
-__all__ = ["LAWS", "Law", "LawFailure", "Outcome", "Subject", "Trial", "law"]
+__all__ = ["LAWS", "Law", "LawFailure", "LawSkipped", "Outcome", "Subject", "Trial", "law"]

@@ -29,6 +29,7 @@ from rnnspec.config import Example, RNNConfig
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
+from rnnspec.laws._capabilities import scope_hint
 from rnnspec.laws._locate import Location, locate
 from rnnspec.laws._repro import repro
 from rnnspec.scope import Scope
@@ -41,6 +42,7 @@ __all__ = [
     "Difference",
     "Law",
     "LawFailure",
+    "LawSkipped",
     "Outcome",
     "Subject",
     "Trial",
@@ -113,6 +115,9 @@ class LawFailure(AssertionError):
     def message(self, extra: tuple[str, ...] | list[str] = ()) -> str:
         """The failure as text; ``extra`` lines (e.g. a diagnosis) go before the repro."""
         lines = [f"{self.headline()}: {self.problem}", f"  the law: {self.law.sentence}"]
+        hint = scope_hint(self.law.id)
+        if hint:
+            lines.append(f"  {hint}")
         if self.example is not None:
             lines.append(f"  example: {self.example!r}")
         lines.extend(f"  {label}: {value!r}" for label, value in self.draws.items())
@@ -124,6 +129,15 @@ class LawFailure(AssertionError):
     def repro(self) -> str:
         """Python lines that rerun the law's own case on the failing example and show it."""
         return repro(self)
+
+
+class LawSkipped(BaseException):
+    """Raised by :meth:`Trial.skip`: the law cannot apply to this candidate, found at run time.
+
+    The runner reports the law "skipped" with the reason, never passed.  A BaseException,
+    so that Hypothesis stops at once (no other example, no shrinking): what makes a law
+    inapplicable is the candidate itself (not an nn.Module, no parameters), not an example.
+    """
 
 
 class CandidateHung(BaseException):
@@ -241,7 +255,8 @@ class Law:
 
 
 LAWS: dict[str, Law] = {}
-"""Every law, by id, in registration order."""
+"""Every law, by id: ``rnnspec.laws`` orders them by module (its ``_ORDER``) once every
+module has registered its laws; within a module, in registration order."""
 
 
 def law(
@@ -302,6 +317,14 @@ class Trial:
         """Draw an example within the subject's scope (``configs`` narrows its configs)."""
         self.example = self.draw(self.subject.examples(configs, **overrides), "example")
         return self.example
+
+    def skip(self, reason: str) -> NoReturn:
+        """Stop the law as "skipped" with ``reason``: it cannot apply to this candidate.
+
+        For what only the built candidate shows (``Law.needs`` decides from the subject
+        before the run); a law must never pass having checked nothing.
+        """
+        raise LawSkipped(reason)
 
     def note(self, text: str) -> None:
         """Add a line to the failure message (e.g. extra drawn values)."""

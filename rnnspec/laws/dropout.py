@@ -147,8 +147,12 @@ def _needs_gradients(subject: Subject) -> str | None:
 def clip_grad_norm(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False)
     _, candidate = trial.build(training=True)  # dropout 0; cuDNN's backward needs training
-    if not isinstance(candidate, nn.Module) or not any(True for _ in candidate.parameters()):
-        return  # nothing to clip: the law is about a module's parameters
+    if not isinstance(candidate, nn.Module):
+        trial.skip(
+            f"the candidate is a {type(candidate).__name__}, not an nn.Module: no parameters"
+        )
+    if not any(True for _ in candidate.parameters()):
+        trial.skip("the candidate has no parameters to clip")
     x, hx = example.inputs()
     out = trial.run(candidate, x, hx)
     loss = 1e3 * sum(t.pow(2).sum() for _, t in out.tensors())

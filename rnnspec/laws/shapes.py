@@ -92,10 +92,15 @@ def param_count(trial: Trial) -> None:
     if count != formula:
         trial.fail(f"torch's module has {count} parameters, the closed form says {formula}")
     if not isinstance(candidate, nn.Module):
-        return
+        trial.skip(
+            f"the candidate is a {type(candidate).__name__}, not an nn.Module: "
+            "only torch's module was counted"
+        )
     names = {n for n, _ in candidate.named_parameters()}
-    if not names & set(reference.state_dict()):
-        return  # its own layout (e.g. fused weights): nothing to count against
+    if not names & set(reference.state_dict()):  # its own layout (e.g. fused weights)
+        trial.skip(
+            "the candidate names none of its parameters as torch does: only torch's was counted"
+        )
     count = sum(p.numel() for p in candidate.parameters())
     if count != formula:
         extra = sorted(names - set(reference.state_dict()))

@@ -137,7 +137,7 @@ class Matrix:
                     lines += ["```python", f.repro, "```"]
         return "\n".join(lines)
 
-    def to_json(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         from rnnspec.version import __version__
 
         return {
@@ -154,7 +154,7 @@ class Matrix:
                     "max_examples": self.budgets.get(m.name, m.max_examples),
                     "laws": self.laws or (list(m.laws) if m.laws else None),
                     "exclude": list(m.exclude),
-                    "scope": m.scope.to_json(),
+                    "scope": m.scope.as_dict(),
                     "notes": list(m.notes),
                 }
                 for m in self.modes
@@ -183,8 +183,8 @@ class Matrix:
             ],
         }
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
 
 
 def run_matrix(
@@ -304,7 +304,7 @@ def cli(args: Any) -> int:
     print(matrix.table())
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(matrix.dumps())
+            handle.write(matrix.to_json())
     failed = f"{len(matrix.failed)} of {len(matrix.cells)} cells failed"
     verdict = "no mode disagrees with eager" if matrix.ok else failed
     print(f"\nrnnspec check --modes: {verdict} ({matrix.seconds:.0f}s)")

@@ -174,7 +174,7 @@ _TF32_GRADIENTS = (
 
 
 def _onnx_mode(name: str, wrap: Callable[[nn.Module], Any], dynamo: bool) -> Mode:
-    """An ONNX row: its scope, budget and notes are ``rnnspec.modes.onnx.ROWS[name]``."""
+    """An ONNX row: its scope, budget and notes are ``rnnspec.modes.onnx_candidate.ROWS[name]``."""
     lines = (f"actual = run_onnx(module, args, dynamo={dynamo})",)
     return Mode(name, wrap=wrap, repro=lines, requires=_onnx.missing, preamble=_onnx.preamble,
                 **ONNX_ROWS[name])  # fmt: skip

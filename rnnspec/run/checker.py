@@ -10,8 +10,10 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -19,21 +21,120 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from rnnspec.cli.options import warn_misspelled_scope
+from rnnspec.cli.options import MisspelledScopeWarning, misspelled_scope_message
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
-from rnnspec.laws._core import CandidateHung
+from rnnspec.laws._core import CandidateHung, LawSkipped
 from rnnspec.laws._repro import factory_path
 from rnnspec.run.causes import mark_probable_causes
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
-__all__ = ["CANDIDATE_KINDS", "check", "check_subject", "run_law"]
+__all__ = [
+    "CANDIDATE_KINDS",
+    "Plan",
+    "check",
+    "check_subject",
+    "conditions",
+    "plan_subject",
+    "resolve",
+    "run_law",
+    "run_one",
+    "run_plan",
+]
 
 CANDIDATE_KINDS = ("rnn", "lstm", "gru")
 SCOUT_EXAMPLES = (1, 5)
 """Examples per law in the runner's first passes (see :func:`check_subject`)."""
 Progress = Callable[[str, LawResult | None], None]
 _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A resolved run: the subject, its laws and budget, the seed; what the three shells run.
+
+    ``misspelled_scope`` is the warning for a factory whose ``scope`` attribute looks
+    misspelled (each shell shows it its own way), or None.
+    """
+
+    subject: Subject
+    laws: tuple[Law, ...]
+    max_examples: int
+    seed: int
+    shrink: bool = True
+    misspelled_scope: str | None = None
+
+    @property
+    def budgets(self) -> list[int]:
+        """The examples per law of each pass: the scouting passes, then the whole budget."""
+        return sorted({min(n, self.max_examples) for n in (*SCOUT_EXAMPLES, self.max_examples)})
+
+
+def resolve(
+    factory: Callable[[Any], Any],
+    kind: str,
+    *,
+    scope: Scope | None = None,
+    max_examples: int = 100,
+    seed: int | None = None,
+    laws: Iterable[str] | None = None,
+    deadline: float | None = 10.0,
+    name: str | None = None,
+    constructor: Callable[..., Any] | None = None,
+    shrink: bool = True,
+) -> Plan:
+    """The one door: validate what a shell was given and resolve it into a :class:`Plan`.
+
+    ``check()``, ``rnnspec check`` and the pytest plugin all come through here; a bad
+    value raises ValueError or TypeError with one line that says which.  ``scope``
+    defaults to ``factory.scope`` when the factory has one, else ``Scope()``; ``seed``
+    None picks one (reported).
+    """
+    if kind not in CANDIDATE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(CANDIDATE_KINDS)}; got {kind!r}")
+    if not callable(factory):
+        raise TypeError(f"factory must be callable, got {type(factory).__name__}")
+    if deadline is not None and not deadline > 0:
+        raise ValueError(f"deadline must be positive seconds or None, got {deadline!r}")
+    misspelled = misspelled_scope_message(factory) if scope is None else None
+    scope = scope if scope is not None else getattr(factory, "scope", None) or Scope()
+    if not isinstance(scope, Scope):
+        raise TypeError(f"scope must be an rnnspec.Scope, got {type(scope).__name__}")
+    subject = Subject(
+        kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
+    )
+    plan = plan_subject(subject, max_examples=max_examples, seed=seed, laws=laws, shrink=shrink)
+    return replace(plan, misspelled_scope=misspelled)
+
+
+def plan_subject(
+    subject: Subject,
+    *,
+    max_examples: int = 100,
+    seed: int | None = None,
+    laws: Iterable[str] | None = None,
+    shrink: bool = True,
+) -> Plan:
+    """The door for a subject already built (torch's modules, the seed's classes)."""
+    if not isinstance(max_examples, int) or isinstance(max_examples, bool) or max_examples < 1:
+        raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
+    seed = seed if seed is not None else random.randrange(2**32)
+    return Plan(subject, tuple(_select(subject.kind, laws)), max_examples, seed, shrink)
+
+
+@contextmanager
+def conditions() -> Iterator[None]:
+    """The run's conditions, set while laws run and restored after: one intra-op thread.
+
+    The laws run thousands of tiny tensors: one intra-op thread is faster, and on a
+    busy machine two OpenMP threads spinning on each other are many times slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def check(
@@ -59,33 +160,21 @@ def check(
     ``seed`` makes the run replayable; when None one is chosen and reported.
     ``shrink=False`` reports each failure as first found, unshrunk (faster).
     """
-    if kind not in CANDIDATE_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(CANDIDATE_KINDS)}; got {kind!r}")
-    if not callable(factory):
-        raise TypeError(f"factory must be callable, got {type(factory).__name__}")
-    if not isinstance(max_examples, int) or max_examples < 1:
-        raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
-    if deadline is not None and deadline <= 0:
-        raise ValueError(f"deadline must be positive seconds or None, got {deadline!r}")
-    if scope is None:
-        warn_misspelled_scope(factory)
-    scope = scope if scope is not None else getattr(factory, "scope", None) or Scope()
-    if not isinstance(scope, Scope):
-        raise TypeError(f"scope must be an rnnspec.Scope, got {type(scope).__name__}")
-    selected = _select(kind, laws)
-    seed = seed if seed is not None else random.randrange(2**32)
-    subject = Subject(
-        kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
-    )
-    return check_subject(
-        subject,
+    plan = resolve(
+        factory,
+        kind,
+        scope=scope,
         max_examples=max_examples,
         seed=seed,
         laws=laws,
-        progress=progress,
-        selected=selected,
+        deadline=deadline,
+        name=name,
+        constructor=constructor,
         shrink=shrink,
     )
+    if plan.misspelled_scope:
+        warnings.warn(plan.misspelled_scope, MisspelledScopeWarning, stacklevel=2)
+    return run_plan(plan, progress)
 
 
 def check_subject(
@@ -95,10 +184,15 @@ def check_subject(
     seed: int | None = None,
     laws: Iterable[str] | None = None,
     progress: Progress | None = None,
-    selected: list[Law] | None = None,
     shrink: bool = True,
 ) -> Report:
-    """Run every law of ``subject.kind`` (or the ``laws`` ids) against a built subject.
+    """Run every law of ``subject.kind`` (or the ``laws`` ids) against a built subject."""
+    plan = plan_subject(subject, max_examples=max_examples, seed=seed, laws=laws, shrink=shrink)
+    return run_plan(plan, progress)
+
+
+def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
+    """Run every law of ``plan`` under the run's conditions; collect their results.
 
     Passes of growing budgets: every law first runs one example, then five (the
     expensive laws last in each pass), then the laws still passing run their whole budget.
@@ -107,18 +201,13 @@ def check_subject(
     has run in full.  ``progress(law_id, None)`` is called
     before the run that decides a law, ``progress(law_id, result)`` once it is decided.
     """
-    selected = selected if selected is not None else _select(subject.kind, laws)
-    seed = seed if seed is not None else random.randrange(2**32)
-    report = Report(subject.kind, subject.name, subject.scope, seed, max_examples)
-    budgets = sorted({min(n, max_examples) for n in (*SCOUT_EXAMPLES, max_examples)})
+    subject, selected, max_examples = plan.subject, plan.laws, plan.max_examples
+    report = Report(subject.kind, subject.name, subject.scope, plan.seed, max_examples)
+    budgets = plan.budgets
     decided: dict[str, LawResult] = {}
     scouted: dict[str, LawResult] = {}
-    threads = torch.get_num_threads()
-    # The laws run thousands of tiny tensors: one intra-op thread is faster, and on a
-    # busy machine two OpenMP threads spinning on each other are many times slower.
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    try:
+    with conditions():
         for budget in budgets:
             last = budget == budgets[-1]
             order = sorted(selected, key=lambda law: law.expensive)  # stable: registry order
@@ -128,11 +217,9 @@ def check_subject(
                 if progress and last:
                     progress(law.id, None)
                 offset = time.perf_counter() - start
-                result = run_law(law, subject, max_examples=budget, seed=seed, shrink=shrink)
-                if law.id in scouted:  # the examples of its earlier passes count too
-                    before = scouted[law.id]
-                    result = replace(result, examples=result.examples + before.examples,
-                                     seconds=result.seconds + before.seconds)  # fmt: skip
+                result = run_law(law, subject, max_examples=budget, seed=plan.seed,
+                                 shrink=plan.shrink)  # fmt: skip
+                result = _after(result, scouted.get(law.id))
                 if result.status == "passed" and not last:
                     scouted[law.id] = result
                     continue
@@ -146,10 +233,35 @@ def check_subject(
                     if not last:
                         progress(law.id, None)
                     progress(law.id, result)
-    finally:
-        torch.set_num_threads(threads)
     report.results = mark_probable_causes([decided[law.id] for law in selected])
     return report
+
+
+def run_one(plan: Plan, law: Law) -> LawResult:
+    """Run one law of ``plan`` as :func:`run_plan` runs it (same passes, same conditions).
+
+    For the plugin's one item per law: its result, examples and replay are those of
+    ``check()`` with the same seed.
+    """
+    before: LawResult | None = None
+    with conditions():
+        for budget in plan.budgets:
+            result = run_law(law, plan.subject, max_examples=budget, seed=plan.seed,
+                             shrink=plan.shrink)  # fmt: skip
+            result = _after(result, before)
+            if result.status != "passed":
+                return result
+            before = result
+    assert before is not None
+    return before
+
+
+def _after(result: LawResult, before: LawResult | None) -> LawResult:
+    """``result`` of a pass counting the examples and time of the law's earlier passes."""
+    if before is None:
+        return result
+    return replace(result, examples=result.examples + before.examples,
+                   seconds=result.seconds + before.seconds)  # fmt: skip
 
 
 def run_law(
@@ -189,6 +301,15 @@ def run_law(
 
     try:
         run()
+    except LawSkipped as exc:  # the candidate showed at run time that the law cannot apply
+        return LawResult(
+            law.id,
+            "skipped",
+            f"not applicable: {exc}",
+            law.sentence,
+            state["examples"],
+            time.perf_counter() - start,
+        )
     except CandidateHung as exc:  # stopped at once: no replay, no shrinking
         return _failed(exc.failure, state, time.perf_counter() - start)
     except LawFailure as exc:

@@ -67,19 +67,20 @@ class LawResult:
             return self.problem or (self.message.splitlines()[0] if self.message else "")
         return self.message.splitlines()[0] if self.message else ""
 
-    def json(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (the example both as fields and as its repr)."""
         data = asdict(self)
         data["example"] = (
             None if self.example is None else {**asdict(self.example), "repr": repr(self.example)}
         )
-        data["draws"] = {k: _plain(v) for k, v in self.draws.items()}
         data["compared"] = self.compared
-        return data
+        return {key: _plain(value) for key, value in data.items()}
 
 
 def _plain(value: Any) -> Any:
-    """A drawn value as JSON can hold it (tuples as lists, other objects as their repr)."""
+    """A value as JSON holds it: tuples as lists, dict keys as strings, objects as reprs."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
@@ -113,7 +114,7 @@ class Report:
     def counts(self) -> dict[str, int]:
         return {s: sum(r.status == s for r in self.results) for s in STATUSES}
 
-    def to_json(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         from rnnspec.version import __version__
 
         return {
@@ -131,7 +132,7 @@ class Report:
             "counts": self.counts(),
             "first_failure_seconds": self.first_failure_seconds,
             "first_failed_law": self.first_failed_law,
-            "scope": self.scope.to_json(),
+            "scope": self.scope.as_dict(),
             "tolerances": {
                 str(dtype).removeprefix("torch."): {
                     "rtol": tol.rtol,
@@ -141,11 +142,11 @@ class Report:
                 for dtype in self.scope.dtypes
                 for tol in [tolerance(dtype, 0, self.scope.tolerances)]
             },
-            "results": [r.json() for r in self.results],
+            "results": [r.as_dict() for r in self.results],
         }
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
 
     def summary(self) -> str:
         """A table of every law, then each failure's full message."""
