@@ -7,8 +7,11 @@ drawn example is cheap to shrink and replays bit-for-bit from its ``repr``.
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -82,7 +85,18 @@ class RNNConfig:
     def build(
         self, *, seed: int = 0, dtype: torch.dtype = torch.float64, device: str = "cpu"
     ) -> nn.RNNBase:
-        """The torch module, eval mode, weights ``U(-1/sqrt(H), 1/sqrt(H))`` drawn from ``seed``."""
+        """The torch module, eval mode, weights ``U(-1/sqrt(H), 1/sqrt(H))`` drawn from ``seed``.
+
+        Every call returns a new module of its own.  On the CPU it is a deep copy of one
+        built earlier for the same arguments (kept in a small cache, never handed out):
+        copying is a few times cheaper than constructing, and the laws build the same
+        reference many times (twice in one example, and again in every law that draws it).
+        """
+        if torch.device(device).type != "cpu":
+            return self._build(seed, dtype, device)
+        return _BUILT.fresh((self, seed, dtype))
+
+    def _build(self, seed: int, dtype: torch.dtype, device: str) -> nn.RNNBase:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
             module = _MODULES[self.kind](**self.kwargs())
@@ -96,6 +110,47 @@ class RNNConfig:
                     )
                 )
         return module.to(device=device, dtype=dtype).eval()
+
+
+class _Built:
+    """RNNConfig.build's CPU modules by ``(config, seed, dtype)``, never handed out.
+
+    Least recently used first; at most ``modules`` of them and ``elements`` parameter
+    elements in all (a module over an eighth of that is built each time, not kept).
+    """
+
+    def __init__(self, modules: int = 256, elements: int = 2**22) -> None:
+        self.modules, self.elements = modules, elements
+        self.kept: OrderedDict[tuple[RNNConfig, int, torch.dtype], tuple[nn.RNNBase, int]] = (
+            OrderedDict()
+        )
+        self.total = 0
+        self.lock = threading.Lock()
+
+    def fresh(self, key: tuple[RNNConfig, int, torch.dtype]) -> nn.RNNBase:
+        """A module of the caller's own: a deep copy of the kept one, or a new one."""
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None:
+                self.kept.move_to_end(key)
+        if kept is not None:
+            return copy.deepcopy(kept[0])
+        config, seed, dtype = key
+        module = config._build(seed, dtype, "cpu")
+        size = sum(p.numel() for p in module.parameters())
+        if size <= self.elements // 8:
+            with self.lock:
+                if key not in self.kept:
+                    self.kept[key] = (module, size)
+                    self.total += size
+                while len(self.kept) > self.modules or self.total > self.elements:
+                    _, (_, dropped) = self.kept.popitem(last=False)
+                    self.total -= dropped
+            return copy.deepcopy(module)
+        return module
+
+
+_BUILT = _Built()
 
 
 @dataclass(frozen=True)

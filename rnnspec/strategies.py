@@ -89,22 +89,36 @@ def rnn_configs(
     bias = _check_choices("bias", bias, (True, False))
     nonlinearities = _check_choices("nonlinearities", nonlinearities, ("tanh", "relu"))
 
+    # Every strategy is built once here, not per draw: building one (and validating it
+    # on its first draw) costs more than drawing from it.
+    kind_of = st.sampled_from(kinds)
+    hidden_of = _sizes(min_hidden, max_hidden)
+    input_of = _sizes(min_input, max_input)
+    layers_of = st.integers(min_layers, max_layers)
+    bias_of = st.sampled_from(bias)
+    batch_first_of = st.sampled_from(batch_first)
+    bidirectional_of = st.sampled_from(bidirectional)
+    nonlinearity_of = st.sampled_from(nonlinearities)
+    proj_of: dict[int, st.SearchStrategy[int]] = {}  # by hidden size, filled as drawn
+
     @st.composite
     def build(draw: st.DrawFn) -> RNNConfig:
-        kind = draw(st.sampled_from(kinds))
-        hidden = draw(_sizes(min_hidden, max_hidden))
+        kind = draw(kind_of)
+        hidden = draw(hidden_of)
         proj = 0
         if kind == "lstm" and proj_size and hidden > 1:
-            proj = draw(st.one_of(st.just(0), st.integers(1, hidden - 1)))
+            if hidden not in proj_of:
+                proj_of[hidden] = st.one_of(st.just(0), st.integers(1, hidden - 1))
+            proj = draw(proj_of[hidden])
         return RNNConfig(
             kind=kind,
-            input_size=draw(_sizes(min_input, max_input)),
+            input_size=draw(input_of),
             hidden_size=hidden,
-            num_layers=draw(st.integers(min_layers, max_layers)),
-            bias=draw(st.sampled_from(bias)),
-            batch_first=draw(st.sampled_from(batch_first)),
-            bidirectional=draw(st.sampled_from(bidirectional)),
-            nonlinearity=draw(st.sampled_from(nonlinearities)) if kind == "rnn" else "tanh",
+            num_layers=draw(layers_of),
+            bias=draw(bias_of),
+            batch_first=draw(batch_first_of),
+            bidirectional=draw(bidirectional_of),
+            nonlinearity=draw(nonlinearity_of) if kind == "rnn" else "tanh",
             proj_size=proj,
         )
 
@@ -133,18 +147,24 @@ def examples(
     dtypes = _check_choices("dtypes", dtypes, _DTYPES)
     configs = configs if configs is not None else rnn_configs()
 
+    # built once, not per draw (see rnn_configs)
+    batch_of = _sizes(min_batch, max_batch)
+    eighth = st.integers(0, 7)
+    seq_len_of = sequence_lengths(min_len=min_len, max_len=max_len)
+    seed_of, dtype_of, hx_of = seeds(), st.sampled_from(dtypes), st.booleans()
+
     @st.composite
     def build(draw: st.DrawFn) -> Example:
-        batch: int | None = draw(_sizes(min_batch, max_batch))
-        if unbatched and draw(st.integers(0, 7)) == 0:
+        batch: int | None = draw(batch_of)
+        if unbatched and draw(eighth) == 0:
             batch = None
         return Example(
             config=draw(configs),
             batch_size=batch,
-            seq_len=draw(sequence_lengths(min_len=min_len, max_len=max_len)),
-            seed=draw(seeds()),
-            dtype=draw(st.sampled_from(dtypes)),
-            with_hx=initial_state and draw(st.booleans()),
+            seq_len=draw(seq_len_of),
+            seed=draw(seed_of),
+            dtype=draw(dtype_of),
+            with_hx=initial_state and draw(hx_of),
             device=device,
         )
 
@@ -160,10 +180,11 @@ def sequence_lengths(*, min_len: int = 1, max_len: int = 72) -> st.SearchStrateg
     _check_range("len", min_len, max_len)
     short = st.integers(min_len, min(max_len, min_len + 7))
     long = st.integers(max(min_len, max_len - 12), max_len)
+    eighth = st.integers(0, 7)
 
     @st.composite
     def build(draw: st.DrawFn) -> int:
-        return draw(long if draw(st.integers(0, 7)) == 7 else short)
+        return draw(long if draw(eighth) == 7 else short)
 
     return build()
 
@@ -209,12 +230,14 @@ def lengths(
     """
     _check_range("len", 1, max_len)
     _check_range("batch", 1, batch_size)
+    return _lengths(batch_size, max_len, sorted_)
 
-    @st.composite
-    def build(draw: st.DrawFn) -> list[int]:
-        values = draw(st.lists(st.integers(1, max_len), min_size=batch_size, max_size=batch_size))
-        values[draw(st.integers(0, batch_size - 1))] = max_len
-        order = sorted_ if sorted_ is not None else draw(st.booleans())
-        return sorted(values, reverse=True) if order else values
 
-    return build()
+@st.composite
+def _lengths(draw: st.DrawFn, batch_size: int, max_len: int, sorted_: bool | None) -> list[int]:
+    # decorated once (st.composite reads the function's source): the packed laws draw
+    # a new strategy per example
+    values = draw(st.lists(st.integers(1, max_len), min_size=batch_size, max_size=batch_size))
+    values[draw(st.integers(0, batch_size - 1))] = max_len
+    order = sorted_ if sorted_ is not None else draw(st.booleans())
+    return sorted(values, reverse=True) if order else values

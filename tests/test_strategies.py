@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import torch
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,27 @@ def test_bad_bounds_are_refused_when_the_strategy_is_built(make, message: str) -
 def test_config_refuses_projection_outside_lstm() -> None:
     with pytest.raises(ValueError, match="proj_size=2 needs kind='lstm'"):
         RNNConfig("gru", 3, 4, proj_size=2)
+
+
+def test_each_build_is_a_module_of_its_own() -> None:
+    """RNNConfig.build keeps modules to copy from: what a caller does to one never shows."""
+    config = RNNConfig("lstm", 3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    first = config.build(seed=7)
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    expected = first(x)[0].detach().clone()
+    with torch.no_grad():
+        for p in first.parameters():
+            p.add_(1.0)
+    first.train()
+    second = config.build(seed=7)
+    assert not second.training
+    assert all(
+        a.data_ptr() != b.data_ptr()
+        for a, b in zip(first.parameters(), second.parameters(), strict=True)
+    )
+    assert torch.equal(second(x)[0], expected)
+    assert torch.equal(
+        second(x)[0], RNNConfig._build(config, 7, torch.float64, "cpu")(x)[0]
+    )  # the same weights as one built from scratch
+    assert second.weight_ih_l0.dtype == torch.float64
+    assert config.build(seed=7, dtype=torch.float32).weight_ih_l0.dtype == torch.float32

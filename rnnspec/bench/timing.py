@@ -47,6 +47,7 @@ __all__ = [
     "sizes_id",
     "sizes_label",
     "threads",
+    "torch_seconds",
 ]
 
 
@@ -222,3 +223,39 @@ def measure(
         for name in order:
             seconds[name].append(_block(runs[name], numbers[name], device, clock))
     return Timings(group.id, sizes, describe_device(device), seconds, clock)
+
+
+@contextlib.contextmanager
+def torch_seconds(clock: Callable[[], float] = time.perf_counter) -> Iterator[list[float]]:
+    """The seconds spent inside torch's RNN forwards and autograd during the block.
+
+    Wraps ``forward`` of nn.RNN, nn.LSTM and nn.GRU, ``torch.autograd.grad`` and
+    ``Tensor.backward``: the torch work a check of torch's own modules cannot avoid.
+    ``clock``: e.g. ``time.process_time`` on a busy machine.
+    """
+    from torch import nn
+
+    spent = [0.0]
+    patched: list[tuple[object, str, Callable[..., object]]] = [
+        *((cls, "forward", cls.forward) for cls in (nn.RNN, nn.LSTM, nn.GRU)),
+        (torch.autograd, "grad", torch.autograd.grad),
+        (torch.Tensor, "backward", torch.Tensor.backward),
+    ]
+
+    def timed(fn: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object, **kwargs: object) -> object:
+            start = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[0] += clock() - start
+
+        return call
+
+    for owner, name, fn in patched:
+        setattr(owner, name, timed(fn))
+    try:
+        yield spent
+    finally:
+        for owner, name, fn in patched:
+            setattr(owner, name, fn)

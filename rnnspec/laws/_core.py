@@ -437,6 +437,13 @@ class Trial:
         """
         if tuple(actual.shape) != tuple(expected.shape):
             return f"{what}: shape {list(actual.shape)}, expected {list(expected.shape)}"
+        if (
+            actual.dtype == expected.dtype
+            and actual.device == expected.device
+            and torch.equal(actual, expected)  # False wherever a NaN is
+            and bool(torch.isfinite(expected).all())  # inf vs inf fails below, as ever
+        ):
+            return None  # the passing path, cheaply: equal values are within any tolerance
         tol = tol or self.tolerance(actual.dtype)
         a = actual.detach().to("cpu", torch.float64)
         b = expected.detach().to("cpu", torch.float64)

@@ -195,7 +195,8 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     """Run every law of ``plan`` under the run's conditions; collect their results.
 
     Passes of growing budgets: every law first runs one example, then five (the
-    expensive laws last in each pass), then the laws still passing run their whole budget.
+    expensive laws after the others' one and five), then the laws still passing run
+    their whole budget.
     Most bugs show within a few examples, so a wrong candidate's first failure comes
     within a second or so whichever law finds it, instead of after every law before it
     has run in full.  ``progress(law_id, None)`` is called
@@ -207,11 +208,17 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     decided: dict[str, LawResult] = {}
     scouted: dict[str, LawResult] = {}
     start = time.perf_counter()
+    # The expensive laws scout after the others have scouted in full: their first run in a
+    # process can cost seconds (meta-shapes imports torch._dynamo), which must not delay
+    # the cheap laws' second look.  Within a stage, registry order.
+    order = sorted(selected, key=lambda law: law.expensive)
+    stages = [(b, [law for law in order if not law.expensive]) for b in budgets[:-1]]
+    stages += [(b, [law for law in order if law.expensive]) for b in budgets[:-1]]
+    stages.append((budgets[-1], order))
     with conditions():
-        for budget in budgets:
+        for budget, laws_of_stage in stages:
             last = budget == budgets[-1]
-            order = sorted(selected, key=lambda law: law.expensive)  # stable: registry order
-            for law in order:
+            for law in laws_of_stage:
                 if law.id in decided:
                     continue
                 if progress and last:

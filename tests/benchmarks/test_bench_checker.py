@@ -9,14 +9,12 @@ avoid.  The issue that asked for these numbers set a goal of at most 2x.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import torch
-from torch import nn
 
+from rnnspec.bench.timing import torch_seconds
 from rnnspec.laws import LAWS, Subject
 from rnnspec.run.candidates import torch_module
 from rnnspec.run.checker import check, run_law
@@ -25,35 +23,6 @@ from rnnspec.scope import Scope
 pytestmark = pytest.mark.bench
 LAW_IDS = ("equivalence", "gradients", "packed", "stacked-composition")
 EXAMPLES = 20
-
-
-@contextmanager
-def torch_seconds() -> Iterator[list[float]]:
-    """The seconds spent inside torch's RNN forwards and autograd during the block."""
-    spent = [0.0]
-    patched: list[tuple[Any, str, Callable[..., Any]]] = [
-        *((cls, "forward", cls.forward) for cls in (nn.RNN, nn.LSTM, nn.GRU)),
-        (torch.autograd, "grad", torch.autograd.grad),
-        (torch.Tensor, "backward", torch.Tensor.backward),
-    ]
-
-    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[0] += time.perf_counter() - start
-
-        return call
-
-    for owner, name, fn in patched:
-        setattr(owner, name, timed(fn))
-    try:
-        yield spent
-    finally:
-        for owner, name, fn in patched:
-            setattr(owner, name, fn)
 
 
 @pytest.mark.parametrize("law_id", LAW_IDS)

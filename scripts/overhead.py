@@ -1,0 +1,62 @@
+"""The checker's overhead: a whole check of torch's own module against the torch work in it.
+
+``overhead`` is a check's total time over the seconds spent inside torch's RNN forwards,
+``torch.autograd.grad`` and ``Tensor.backward`` (:func:`rnnspec.bench.torch_seconds`): the
+candidate's and the reference's calls, which a checker cannot avoid.  Issue 13 set a goal
+of at most 2x for LSTM and GRU at 100 examples a law (the identity factory, seed 0).
+
+    python scripts/overhead.py [--examples N] [--seed S] [--cpu] [--laws] [--profile PATH] [KIND]
+
+``--cpu`` times in process CPU time (steadier on a busy machine: the candidate runs on a
+worker thread while the caller waits); ``--laws`` adds each law's seconds; ``--profile
+PATH`` writes a cProfile of the checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import time
+
+from rnnspec.bench.timing import torch_seconds
+from rnnspec.run.candidates import torch_module
+from rnnspec.run.checker import check
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kinds", nargs="*", default=["lstm", "gru", "rnn"])
+    parser.add_argument("--examples", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cpu", action="store_true", help="time in process CPU time")
+    parser.add_argument("--laws", action="store_true", help="print each law's seconds")
+    parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the checks")
+    args = parser.parse_args()
+    profiler = cProfile.Profile() if args.profile else None
+    clock = time.process_time if args.cpu else time.perf_counter
+    for kind in args.kinds:
+        start = clock()
+        with torch_seconds(clock) as inside:
+            if profiler:
+                profiler.enable()
+            report = check(torch_module, kind, max_examples=args.examples, seed=args.seed)
+            if profiler:
+                profiler.disable()
+        total = clock() - start
+        if not report.ok:
+            raise SystemExit(report.summary())
+        print(
+            f"{kind}: {args.examples} examples a law, {total:.2f} s in all, "
+            f"{inside[0]:.2f} s inside torch's RNN calls and autograd: "
+            f"overhead {total / inside[0]:.2f}x",
+            flush=True,
+        )
+        if args.laws:
+            for result in sorted(report.results, key=lambda r: -r.seconds):
+                print(f"    {result.law:<28} {result.seconds:6.2f} s  {result.examples} ex")
+    if profiler:
+        profiler.dump_stats(args.profile)
+
+
+if __name__ == "__main__":
+    main()
