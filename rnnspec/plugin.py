@@ -14,7 +14,6 @@ Hypothesis blob and the command that replays it.  The options are those of
 
 from __future__ import annotations
 
-import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,12 +107,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool) -> _Run:
     from hypothesis import settings
 
+    from rnnspec.config import KINDS, fresh_seed
     from rnnspec.laws import LAWS, Subject
-    from rnnspec.run.checker import CANDIDATE_KINDS
     from rnnspec.scope import Scope
 
     kind = config.getoption("rnnspec_kind")
-    if kind not in CANDIDATE_KINDS:
+    if kind not in KINDS:
         raise UsageError("--rnnspec-kind is required with --rnnspec-impl (rnn, lstm or gru)")
     factory = load_object(spec, "--rnnspec-impl")
     if not callable(factory):
@@ -146,7 +145,7 @@ def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool
         subject=subject,
         laws=laws,
         max_examples=given_examples or settings().max_examples,
-        seed=seed if seed is not None else random.randrange(2**32),
+        seed=seed if seed is not None else fresh_seed(),
         xfail=xfail,
         selectors=selectors,
         alone=alone,

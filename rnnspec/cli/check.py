@@ -8,12 +8,14 @@ import sys
 from typing import Any
 
 from rnnspec.cli.options import (
+    DEFAULT_RUN_EXAMPLES,
     UsageError,
     add_options,
     load_object,
     misspelled_scope_message,
     parse_laws,
 )
+from rnnspec.config import KINDS, MAX_EXAMPLES, class_name, module_class
 
 __all__ = ["add_parsers"]
 
@@ -92,7 +94,7 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
     if unknown:
         raise UsageError(f"unknown law ids {unknown}; see `rnnspec laws` for the ids")
     return {
-        "max_examples": args.max_examples or 100,
+        "max_examples": args.max_examples or MAX_EXAMPLES,
         "seed": args.seed,
         "deadline": args.deadline,
         "laws": laws,
@@ -130,20 +132,20 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
     if args.scope:
         raise UsageError("--scope needs a target")
     from rnnspec.devices import available_devices
-    from rnnspec.run.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
+    from rnnspec.run.candidates import SEED_SUBJECT, torch_module
     from rnnspec.run.checker import check, check_subject
     from rnnspec.scope import Scope
 
     common = _common(args)
     del common["deadline"]  # torch's own modules get no per-call deadline
     if args.max_examples is None:
-        common["max_examples"] = 25  # the whole default run in a couple of minutes here
+        common["max_examples"] = DEFAULT_RUN_EXAMPLES
     scope = Scope(devices=available_devices(), errors=True)
-    kinds = (args.kind,) if args.kind else ("rnn", "lstm", "gru")
+    kinds = (args.kind,) if args.kind else KINDS
     reports = []
     for kind in kinds:
-        module = TORCH_MODULES[kind]
-        name = f"torch nn.{module.__name__}"
+        module = module_class(kind)
+        name = f"torch nn.{class_name(kind)}"
         print(f"checking {name} on {', '.join(scope.devices)}", file=sys.stderr)
         reports.append(
             check(torch_module, kind, scope=scope, name=name, constructor=module, **common)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
-from rnnspec.config import Example, RNNConfig
+from rnnspec.config import KINDS, Example, RNNConfig, dtype_name
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
@@ -126,7 +126,7 @@ def _examples(
         "max_len": s.max_len,
         "unbatched": s.unbatched,
         "initial_state": s.initial_state,
-        "dtypes": (_name(s.widest_dtype),),
+        "dtypes": (dtype_name(s.widest_dtype),),
     }
     bounds.update(overrides)
     return examples(_configs(subject, configs), **bounds)
@@ -171,7 +171,7 @@ LAWS: dict[str, Law] = {}
 def law(
     id: str,
     sentence: str,
-    kinds: tuple[str, ...] = ("rnn", "lstm", "gru"),
+    kinds: tuple[str, ...] = KINDS,
     needs: Callable[[Subject], str | None] | None = None,
     expensive: bool = False,
 ) -> Callable[[Callable[[Trial], None]], Callable[[Trial], None]]:
@@ -414,10 +414,6 @@ def _on_accelerator(value: Any) -> bool:
     if isinstance(value, tuple | list):
         return any(_on_accelerator(v) for v in value)
     return isinstance(value, Tensor) and value.device.type not in ("cpu", "meta")
-
-
-def _name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
 
 
 def _describe(value: Any) -> str:

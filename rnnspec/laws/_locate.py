@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from rnnspec.config import RNNConfig
+from rnnspec.config import GATE_NAMES, RNNConfig
 
-GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
 DIRECTIONS = ("forward", "reverse")
 
 

@@ -12,7 +12,7 @@ from string import Template
 
 import torch
 
-from rnnspec.config import Example, RNNConfig
+from rnnspec.config import Example, RNNConfig, class_name
 from rnnspec.modes.table import Mode
 from rnnspec.tolerance import tolerance
 
@@ -186,7 +186,7 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
     run = re.sub(r"\W", "_", mode.name)
     return Template(_SCRIPT).substitute(
         torch=torch.__version__,
-        cls={"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[c.kind],
+        cls=class_name(c.kind),
         mode=mode.name,
         summary=mode.summary,
         law=law,

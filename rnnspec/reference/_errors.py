@@ -10,15 +10,14 @@ from typing import Any
 
 from torch import Tensor
 
-_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+from rnnspec.config import class_name
 
 
 def check_input(module: Any, x: Tensor) -> None:
     """Raise torch's exception for an input of the wrong rank, dtype, width or length."""
     if x.dim() not in (2, 3):
-        raise ValueError(
-            f"{_NAMES[module.kind]}: Expected input to be 2D or 3D, got {x.dim()}D tensor instead"
-        )
+        name = class_name(module.kind)
+        raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.dim()}D tensor instead")
     weight_dtype = module.weight_ih_l0.dtype
     if x.dtype != weight_dtype:
         raise ValueError(

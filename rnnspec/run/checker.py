@@ -7,7 +7,6 @@ collects one :class:`~rnnspec.run.report.LawResult` per law into a Report.
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -20,15 +19,15 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from rnnspec.cli.options import warn_misspelled_scope
+from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES, fresh_seed
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
 from rnnspec.laws._core import CandidateHung, factory_path
 from rnnspec.run.causes import mark_probable_causes
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
-__all__ = ["CANDIDATE_KINDS", "check", "check_subject", "run_law"]
+__all__ = ["check", "check_subject", "run_law"]
 
-CANDIDATE_KINDS = ("rnn", "lstm", "gru")
 SCOUT_EXAMPLES = (1, 5)
 """Examples per law in the runner's first passes (see :func:`check_subject`)."""
 Progress = Callable[[str, LawResult | None], None]
@@ -40,10 +39,10 @@ def check(
     kind: str,
     *,
     scope: Scope | None = None,
-    max_examples: int = 100,
+    max_examples: int = MAX_EXAMPLES,
     seed: int | None = None,
     laws: Iterable[str] | None = None,
-    deadline: float | None = 10.0,
+    deadline: float | None = DEADLINE,
     name: str | None = None,
     constructor: Callable[..., Any] | None = None,
     progress: Progress | None = None,
@@ -58,8 +57,8 @@ def check(
     ``seed`` makes the run replayable; when None one is chosen and reported.
     ``shrink=False`` reports each failure as first found, unshrunk (faster).
     """
-    if kind not in CANDIDATE_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(CANDIDATE_KINDS)}; got {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {type(factory).__name__}")
     if not isinstance(max_examples, int) or max_examples < 1:
@@ -72,7 +71,7 @@ def check(
     if not isinstance(scope, Scope):
         raise TypeError(f"scope must be an rnnspec.Scope, got {type(scope).__name__}")
     selected = _select(kind, laws)
-    seed = seed if seed is not None else random.randrange(2**32)
+    seed = seed if seed is not None else fresh_seed()
     subject = Subject(
         kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
     )
@@ -90,7 +89,7 @@ def check(
 def check_subject(
     subject: Subject,
     *,
-    max_examples: int = 100,
+    max_examples: int = MAX_EXAMPLES,
     seed: int | None = None,
     laws: Iterable[str] | None = None,
     progress: Progress | None = None,
@@ -107,7 +106,7 @@ def check_subject(
     before the run that decides a law, ``progress(law_id, result)`` once it is decided.
     """
     selected = selected if selected is not None else _select(subject.kind, laws)
-    seed = seed if seed is not None else random.randrange(2**32)
+    seed = seed if seed is not None else fresh_seed()
     report = Report(subject.kind, subject.name, subject.scope, seed, max_examples)
     budgets = sorted({min(n, max_examples) for n in (*SCOUT_EXAMPLES, max_examples)})
     decided: dict[str, LawResult] = {}

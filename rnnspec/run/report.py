@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from rnnspec.config import dtype_name
 from rnnspec.devices import Tf32
 from rnnspec.scope import Scope
 from rnnspec.text import table
@@ -88,7 +89,7 @@ class Report:
             "first_failed_law": self.first_failed_law,
             "scope": self.scope.to_json(),
             "tolerances": {
-                str(dtype).removeprefix("torch."): {
+                dtype_name(dtype): {
                     "rtol": tol.rtol,
                     "atol": tol.atol,
                     "grows": f"x (1 + steps / {GROWTH_STEPS})",
