@@ -13,7 +13,15 @@ from typing import TypeAlias
 
 from torch import Tensor
 
-__all__ = ["State", "as_state", "batch_axis", "map_state", "state_tensors", "time_axis"]
+__all__ = [
+    "State",
+    "as_state",
+    "batch_axis",
+    "map_state",
+    "select_samples",
+    "state_tensors",
+    "time_axis",
+]
 
 State: TypeAlias = Tensor | tuple[Tensor, Tensor] | None
 """``hx`` or ``h_n``: None, ``h``, or ``(h, c)`` for an LSTM."""
@@ -27,6 +35,11 @@ def map_state(fn: Callable[[Tensor], Tensor], hx: State) -> State:
         h, c = hx
         return fn(h), fn(c)
     return fn(hx)
+
+
+def select_samples(hx: State, index: Tensor) -> State:
+    """The samples ``index`` (batch positions, a 1-D tensor) of a batched state."""
+    return map_state(lambda h: h.index_select(1, index), hx)
 
 
 def state_tensors(hx: State) -> list[Tensor]:

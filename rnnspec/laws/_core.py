@@ -29,6 +29,7 @@ from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
 from rnnspec.laws._locate import locate
 from rnnspec.scope import Scope
+from rnnspec.state import State, time_axis
 from rnnspec.strategies import examples, rnn_configs
 from rnnspec.tolerance import Tolerance, tolerance
 
@@ -253,7 +254,7 @@ class Trial:
         return self.outcome(result, who)
 
     def run(
-        self, fn: Callable[..., Any], x: Any, hx: Any = None, who: str = "candidate"
+        self, fn: Callable[..., Any], x: Any, hx: State = None, who: str = "candidate"
     ) -> Outcome:
         """``call(fn, x)`` or ``call(fn, x, hx)``: ``hx=None`` is not passed at all."""
         return self.call(fn, x, who=who) if hx is None else self.call(fn, x, hx, who=who)
@@ -344,10 +345,8 @@ class Trial:
     ) -> None:
         example = self.drawn()
         time_dim = None
-        if actual.packed is None and expected.output.dim() == 3:
-            time_dim = 1 if example.config.batch_first else 0
-        elif actual.packed is None and expected.output.dim() == 2:
-            time_dim = 0
+        if actual.packed is None and expected.output.dim() in (2, 3):
+            time_dim = time_axis(example.config.batch_first, expected.output.dim() == 3)
         for (name, a), (_, b) in zip(actual.tensors(), expected.tensors(), strict=True):
             label = f"{what} {name}"
             if name == "output":

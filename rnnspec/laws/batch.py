@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from hypothesis import strategies as st
 
 from rnnspec.laws._core import Outcome, Subject, Trial, law
-
-
-def _batch_dim(trial: Trial) -> int:
-    return 0 if trial.drawn().config.batch_first else 1
+from rnnspec.state import batch_axis, map_state, select_samples
 
 
 def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
@@ -22,23 +17,14 @@ def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
     )
 
 
-def _select_hx(hx: Any, index: torch.Tensor) -> Any:
-    """The samples ``index`` of an initial state (batch on dim 1), or None."""
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.index_select(1, index) for h in hx)
-    return hx.index_select(1, index)
-
-
 def _compare_samples(trial: Trial, index: list[int], what: str) -> None:
     """Running the samples ``index`` of the drawn batch equals those rows of the whole run."""
     _, candidate = trial.build()
     x, hx = trial.drawn().inputs()
-    rows, b = torch.tensor(index), _batch_dim(trial)
+    rows, b = torch.tensor(index), batch_axis(trial.drawn().config.batch_first)
     with torch.no_grad():
         whole = trial.run(candidate, x, hx)
-        part = trial.run(candidate, x.index_select(b, rows), _select_hx(hx, rows))
+        part = trial.run(candidate, x.index_select(b, rows), select_samples(hx, rows))
     trial.equal_outcomes(part, _select(whole, rows, b), what)
 
 
@@ -79,20 +65,12 @@ def unbatched(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=1, max_batch=1)
     _, candidate = trial.build()
     x, hx = example.inputs()
-    b = _batch_dim(trial)
+    b = batch_axis(example.config.batch_first)
     with torch.no_grad():
         batched = trial.run(candidate, x, hx)
         ux = x.squeeze(b)
-        uhx = _squeeze_hx(hx)
+        uhx = map_state(lambda h: h.squeeze(1), hx)
         single = trial.run(candidate, ux, uhx)
     squeezed = Outcome(batched.output.squeeze(b), tuple(s.squeeze(1) for s in batched.states))
     trial.example = example.replace(batch_size=None)  # messages describe the unbatched call
     trial.equal_outcomes(single, squeezed, "unbatched vs batch of one")
-
-
-def _squeeze_hx(hx: Any) -> Any:
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.squeeze(1) for h in hx)
-    return hx.squeeze(1)

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from rnnspec.config import Example
 from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.state import State, as_state, map_state
 
 
 def _needs_bidirectional(subject: Subject) -> str | None:
@@ -20,18 +21,9 @@ def _needs_layers(subject: Subject) -> str | None:
     return None if subject.scope.max_layers >= 2 else "needs max_layers >= 2"
 
 
-def time_dim(example: Example) -> int:
-    """The time axis of ``example``'s input and output."""
-    return 1 if example.config.batch_first and example.batch_size is not None else 0
-
-
-def state_rows(hx: Any, start: int, stop: int) -> Any:
+def state_rows(hx: State, start: int, stop: int) -> State:
     """Rows ``start:stop`` (layer-direction pairs) of an initial state, or None."""
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h[start:stop] for h in hx)
-    return hx[start:stop]
+    return map_state(lambda h: h[start:stop], hx)
 
 
 def sub_reference(
@@ -54,7 +46,7 @@ def sub_reference(
     return module
 
 
-def _run(trial: Trial, candidate: Any, x: Tensor, hx: Any) -> Outcome:
+def _run(trial: Trial, candidate: Any, x: Tensor, hx: State) -> Outcome:
     with torch.no_grad():
         return trial.run(candidate, x, hx)
 
@@ -93,7 +85,7 @@ def bidirectional_composition(trial: Trial) -> None:
     reference, candidate = trial.build()
     x, hx = example.inputs()
     whole = _run(trial, candidate, x, hx)
-    t = time_dim(example)
+    t = example.time_axis
     forward = trial.candidate(sub_reference(reference, example, 0, (0,)))
     backward = trial.candidate(sub_reference(reference, example, 0, (1,)))
     fwd = _run(trial, forward, x, state_rows(hx, 0, 1))
@@ -114,7 +106,7 @@ def bidirectional_ends(trial: Trial) -> None:
     _, candidate = trial.build()
     x, hx = example.inputs()
     out = _run(trial, candidate, x, hx)
-    steps = out.output.movedim(time_dim(example), 0)  # (T, [B,] 2*H_out)
+    steps = out.output.movedim(example.time_axis, 0)  # (T, [B,] 2*H_out)
     half = example.config.out_size
     h_n = out.states[0]
     trial.close(steps[-1][..., :half], h_n[-2], "output[last step, forward half] vs h_n[-2]")
@@ -134,7 +126,7 @@ def bidirectional_not_causal(trial: Trial) -> None:
     )
     _, candidate = trial.build()
     x, hx = example.inputs()
-    t = time_dim(example)
+    t = example.time_axis
     nudged = x.clone()
     nudged.select(t, 1).add_(1.0)
     base = _run(trial, candidate, x, hx).output.select(t, 0)
@@ -158,7 +150,7 @@ def causality(trial: Trial) -> None:
     example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
     _, candidate = trial.build()
     x, hx = example.inputs()
-    t = time_dim(example)
+    t = example.time_axis
     cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
     changed = x.clone()
     future = changed.narrow(t, cut, example.seq_len - cut)
@@ -195,11 +187,11 @@ def streaming(trial: Trial) -> None:
     example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
     _, candidate = trial.build()
     x, hx = example.inputs()
-    t = time_dim(example)
+    t = example.time_axis
     cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
     whole = _run(trial, candidate, x, hx)
     first = _run(trial, candidate, x.narrow(t, 0, cut), hx)
-    carried = first.states if example.config.kind == "lstm" else first.states[0]
+    carried = as_state(example.config.kind, first.states)
     second = _run(trial, candidate, x.narrow(t, cut, example.seq_len - cut), carried)
     joined = Outcome(torch.cat([first.output, second.output], dim=t), second.states)
     trial.equal_outcomes(joined, whole, f"two chunks split at step {cut} vs whole")

@@ -45,6 +45,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnspec.silence import silenced
+from rnnspec.state import State, batch_axis, state_tensors, time_axis
 
 __all__ = [
     "REQUIREMENTS",
@@ -96,11 +97,11 @@ class PaddedRNN(torch.nn.Module):
         self.rnn = rnn
         self.enforce_sorted = enforce_sorted
 
-    def forward(self, x: Tensor, lengths: Tensor, hx: Any = None) -> Any:
+    def forward(self, x: Tensor, lengths: Tensor, hx: State = None) -> Any:
         first = self.rnn.batch_first
         packed = pack_padded_sequence(x, lengths, first, self.enforce_sorted)
         output, state = self.rnn(packed, hx)
-        output, _ = pad_packed_sequence(output, first, total_length=x.shape[1 if first else 0])
+        output, _ = pad_packed_sequence(output, first, total_length=x.shape[time_axis(first)])
         return output, state
 
 
@@ -109,7 +110,7 @@ def onnx_inputs(module: torch.nn.RNNBase, args: tuple[Any, ...]) -> list[Tensor]
     packed), the lengths when packed, then h0 (and c0)."""
     x = args[0]
     hx = args[1] if len(args) > 1 else None
-    states = [] if hx is None else list(hx) if isinstance(hx, tuple | list) else [hx]
+    states = state_tensors(hx)
     if isinstance(x, PackedSequence):
         padded, lengths = pad_packed_sequence(x, batch_first=module.batch_first)
         return [padded, lengths, *states]
@@ -132,7 +133,7 @@ def export_onnx(module: torch.nn.RNNBase, args: tuple[Any, ...], dynamo: bool) -
     lengths = rest.pop(0) if packed else None
     hx = None if not rest else tuple(rest) if len(rest) == 2 else rest[0]
     batched = x.dim() == 3
-    time, batch = (1, 0) if module.batch_first and batched else (0, 1)
+    time, batch = time_axis(module.batch_first, batched), batch_axis(module.batch_first)
     state_axes = {1: "batch"} if batched else None
     if dynamo:
         shapes: list[Any] = [{batch: "batch"} if batched else None]

@@ -175,7 +175,7 @@ def repro_script(mode: Mode, example: Example, law: str = "equivalence", message
         rows, wrong = lead[0], (example.batch_size or 1) + 1
         zeros = [f"x.new_zeros({(rows, wrong, s)})" for s in c.state_sizes]
         bad = f"({', '.join(zeros)})" if c.kind == "lstm" else zeros[0]
-        t = 1 if c.batch_first and batch else 0
+        t = example.time_axis
         inputs.append(Template(_BAD_ARGS[law]).substitute(t=t, bad_hx=bad))
     lengths = _LENGTHS.search(message)
     if law == "packed" and lengths:

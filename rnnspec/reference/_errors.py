@@ -11,6 +11,7 @@ from typing import Any
 from torch import Tensor
 
 from rnnspec.config import class_name
+from rnnspec.state import time_axis
 
 
 def check_input(module: Any, x: Tensor) -> None:
@@ -29,7 +30,7 @@ def check_input(module: Any, x: Tensor) -> None:
             f"input.size(-1) must be equal to input_size. "
             f"Expected {module.input_size}, got {x.shape[-1]}"
         )
-    time_dim = 1 if module.batch_first and x.dim() == 3 else 0
+    time_dim = time_axis(module.batch_first, x.dim() == 3)
     if x.shape[time_dim] == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
 

@@ -33,6 +33,7 @@ from rnnspec.reference.loops import (
     linear,
     reverse_time,
 )
+from rnnspec.state import map_state
 
 __all__ = ["SYMPTOMS", "VARIANTS", "Symptom", "Variant"]
 
@@ -141,10 +142,7 @@ def _ignore_hx(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
 def _initial_as_final(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
     output, state = _call(module, x, hx)
     if hx is None:
-        zeros = tuple(
-            torch.zeros_like(s) for s in (state if isinstance(state, tuple) else (state,))
-        )
-        return output, zeros if isinstance(state, tuple) else zeros[0]
+        return output, map_state(torch.zeros_like, state)
     return output, hx
 
 
@@ -348,7 +346,7 @@ def _unbatched(example: Example) -> bool:
 
 
 def _batch_first(example: Example) -> bool:
-    return example.config.batch_first and example.batch_size is not None
+    return example.time_axis == 1
 
 
 def _two_steps(example: Example) -> bool:
