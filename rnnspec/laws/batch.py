@@ -17,6 +17,13 @@ def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
     )
 
 
+def _draw_batch(trial: Trial) -> int:
+    """Draw a batched example of two samples or more; its batch size."""
+    example = trial.draw_example(unbatched=False, min_batch=2)
+    assert example.batch_size is not None
+    return example.batch_size
+
+
 def _compare_samples(trial: Trial, index: list[int], what: str) -> None:
     """Running the samples ``index`` of the drawn batch equals those rows of the whole run."""
     _, candidate = trial.build()
@@ -34,9 +41,7 @@ def _compare_samples(trial: Trial, index: list[int], what: str) -> None:
     "final states the same way.",
 )
 def batch_permutation(trial: Trial) -> None:
-    example = trial.draw_example(unbatched=False, min_batch=2)
-    assert example.batch_size is not None
-    order = trial.draw(st.permutations(range(example.batch_size)), "permutation")
+    order = trial.draw(st.permutations(range(_draw_batch(trial))), "permutation")
     _compare_samples(trial, list(order), f"batch permuted by {order}")
 
 
@@ -46,9 +51,7 @@ def batch_permutation(trial: Trial) -> None:
     "of the batched result (within tolerance; CPU kernels may differ bitwise by batch split).",
 )
 def batch_independence(trial: Trial) -> None:
-    example = trial.draw_example(unbatched=False, min_batch=2)
-    assert example.batch_size is not None
-    sample = trial.draw(st.integers(0, example.batch_size - 1), "sample")
+    sample = trial.draw(st.integers(0, _draw_batch(trial) - 1), "sample")
     _compare_samples(trial, [sample], f"sample {sample} alone vs in the batch")
 
 

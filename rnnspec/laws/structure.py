@@ -141,17 +141,22 @@ def _needs_unidirectional(subject: Subject) -> str | None:
     return None if False in subject.scope.bidirectional else "unidirectional is out of scope"
 
 
+def _draw_cut(trial: Trial) -> tuple[Example, int]:
+    """A unidirectional example of two steps or more, and a step ``cut`` in 1..T-1."""
+    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    return example, trial.draw(st.integers(1, example.seq_len - 1), "cut")
+
+
 @law(
     "causality",
     "A unidirectional output at step t ignores every input after t.",
     needs=_needs_unidirectional,
 )
 def causality(trial: Trial) -> None:
-    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    example, cut = _draw_cut(trial)
     _, candidate = trial.build()
     x, hx = example.inputs()
     t = example.time_axis
-    cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
     changed = x.clone()
     future = changed.narrow(t, cut, example.seq_len - cut)
     future.copy_(
@@ -184,11 +189,10 @@ def _needs_streaming(subject: Subject) -> str | None:
     needs=_needs_streaming,
 )
 def streaming(trial: Trial) -> None:
-    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    example, cut = _draw_cut(trial)
     _, candidate = trial.build()
     x, hx = example.inputs()
     t = example.time_axis
-    cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
     whole = _run(trial, candidate, x, hx)
     first = _run(trial, candidate, x.narrow(t, 0, cut), hx)
     carried = as_state(example.config.kind, first.states)
