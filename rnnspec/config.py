@@ -3,31 +3,124 @@
 An :class:`Example` holds only sizes, flags and a seed; every tensor (weights,
 inputs, initial states) is made from that seed with a ``torch.Generator``, so a
 drawn example is cheap to shrink and replays bit-for-bit from its ``repr``.
+
+It also holds, once, what the rest of the package names: the kinds and their torch
+classes, the gate blocks of each kind, the dtype names, and the defaults of a run.
+Importing it does not import torch (the CLI's options and the pytest plugin read it).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import random
 import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import Tensor, nn
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor, nn
 
-__all__ = ["KINDS", "Example", "RNNConfig", "materialize_state"]
+    from rnnspec.state import State
 
+__all__ = [
+    "DEADLINE",
+    "DTYPE_NAMES",
+    "GATE_NAMES",
+    "KINDS",
+    "MAX_EXAMPLES",
+    "NONLINEARITIES",
+    "Example",
+    "RNNConfig",
+    "class_name",
+    "dtype_name",
+    "dtype_named",
+    "fresh_seed",
+    "gate_count",
+    "kind_of",
+    "materialize_state",
+    "module_class",
+]
+
+# -- the kinds ----------------------------------------------------------------------
 KINDS = ("rnn", "lstm", "gru")
-_MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-_DTYPES = {
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "float32": torch.float32,
-    "float64": torch.float64,
+"""The recurrent kinds, named as ``check(kind=...)`` takes them; torch's classes are
+``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` (:func:`class_name`, :func:`module_class`)."""
+
+GATE_NAMES: dict[str, tuple[str, ...]] = {
+    "rnn": ("h",),
+    "lstm": ("i", "f", "g", "o"),
+    "gru": ("r", "z", "n"),
 }
+"""The gate blocks stacked in ``weight_ih`` / ``weight_hh`` of each kind, in torch's order."""
+
+NONLINEARITIES = ("tanh", "relu")
+"""The nonlinearities of nn.RNN (the other kinds have none to choose)."""
+
+
+def _known(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    return kind
+
+
+def gate_count(kind: str) -> int:
+    """How many gate blocks ``kind`` stacks in its weights: 1, 4 or 3."""
+    return len(GATE_NAMES[_known(kind)])
+
+
+def class_name(kind: str) -> str:
+    """The name of torch's class for ``kind``: "RNN", "LSTM" or "GRU"."""
+    return _known(kind).upper()
+
+
+def module_class(kind: str) -> type[nn.RNNBase]:
+    """torch's class for ``kind``: nn.RNN, nn.LSTM or nn.GRU."""
+    from torch import nn
+
+    cls: type[nn.RNNBase] = getattr(nn, class_name(kind))
+    return cls
+
+
+def kind_of(module: Any) -> str:
+    """The kind of a torch recurrent module, read from its ``mode`` (RNN_TANH, LSTM, ...)."""
+    return {"LSTM": "lstm", "GRU": "gru"}.get(module.mode, "rnn")
+
+
+# -- dtypes -------------------------------------------------------------------------
+DTYPE_NAMES = ("float64", "float32", "bfloat16", "float16")
+"""The floating dtypes an example may use, by name, the most precise first."""
+
+
+def dtype_named(name: str) -> torch.dtype:
+    """The torch dtype called ``name`` (one of :data:`DTYPE_NAMES`)."""
+    if name not in DTYPE_NAMES:
+        raise ValueError(f"dtype must be one of {DTYPE_NAMES}, got {name!r}")
+    import torch
+
+    dtype: torch.dtype = getattr(torch, name)
+    return dtype
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """The name of a torch dtype, as examples and reports spell it: torch.float32 -> "float32"."""
+    return str(dtype).removeprefix("torch.")
+
+
+# -- the defaults of a run ------------------------------------------------------------
+MAX_EXAMPLES = 100
+"""Hypothesis examples per law in a check, unless told otherwise."""
+
+DEADLINE = 10.0
+"""Seconds one call of a candidate may take in a check before its law fails."""
+
+
+def fresh_seed() -> int:
+    """The seed of a run given none: random, and reported so that the run replays."""
+    return random.randrange(2**32)
 
 
 @dataclass(frozen=True)
@@ -46,8 +139,7 @@ class RNNConfig:
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        _known(self.kind)
         if self.proj_size and not (self.kind == "lstm" and self.proj_size < self.hidden_size):
             raise ValueError(
                 f"proj_size={self.proj_size} needs kind='lstm' and proj_size < hidden_size"
@@ -83,23 +175,29 @@ class RNNConfig:
         return kw
 
     def build(
-        self, *, seed: int = 0, dtype: torch.dtype = torch.float64, device: str = "cpu"
+        self, *, seed: int = 0, dtype: torch.dtype | None = None, device: str = "cpu"
     ) -> nn.RNNBase:
         """The torch module, eval mode, weights ``U(-1/sqrt(H), 1/sqrt(H))`` drawn from ``seed``.
 
-        Every call returns a new module of its own.  On the CPU it is a deep copy of one
-        built earlier for the same arguments (kept in a small cache, never handed out):
-        copying is a few times cheaper than constructing, and the laws build the same
-        reference many times (twice in one example, and again in every law that draws it).
+        ``dtype`` None: float64.  Every call returns a new module of its own.  On the CPU
+        it is a deep copy of one built earlier for the same arguments (kept in a small
+        cache, never handed out): copying is a few times cheaper than constructing, and
+        the laws build the same reference many times (twice in one example, and again in
+        every law that draws it).
         """
+        import torch
+
+        dtype = dtype or torch.float64
         if torch.device(device).type != "cpu":
             return self._build(seed, dtype, device)
         return _BUILT.fresh((self, seed, dtype))
 
     def _build(self, seed: int, dtype: torch.dtype, device: str) -> nn.RNNBase:
+        import torch
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
-            module = _MODULES[self.kind](**self.kwargs())
+            module = module_class(self.kind)(**self.kwargs())
         generator = torch.Generator().manual_seed(seed)
         bound = 1.0 / math.sqrt(self.hidden_size)
         with torch.no_grad():
@@ -167,7 +265,7 @@ class Example:
 
     @property
     def torch_dtype(self) -> torch.dtype:
-        return _DTYPES[self.dtype]
+        return dtype_named(self.dtype)
 
     def replace(self, **changes: Any) -> Example:
         return replace(self, **changes)
@@ -178,6 +276,13 @@ class Example:
             seed=self.seed, dtype=dtype or self.torch_dtype, device=self.device
         )
 
+    @property
+    def time_axis(self) -> int:
+        """The time axis of this example's input and output."""
+        from rnnspec.state import time_axis
+
+        return time_axis(self.config.batch_first, self.batch_size is not None)
+
     def input_shape(self) -> tuple[int, ...]:
         c = self.config
         if self.batch_size is None:
@@ -186,8 +291,12 @@ class Example:
             return (self.batch_size, self.seq_len, c.input_size)
         return (self.seq_len, self.batch_size, c.input_size)
 
-    def inputs(self, dtype: torch.dtype | None = None) -> tuple[Tensor, Any]:
+    def inputs(self, dtype: torch.dtype | None = None) -> tuple[Tensor, State]:
         """``(x, hx)`` with ``hx`` None unless ``with_hx``; values from ``seed + 1``."""
+        import torch
+
+        from rnnspec.state import as_state
+
         dtype = dtype or self.torch_dtype
         generator = torch.Generator().manual_seed(self.seed + 1)
         x = torch.randn(self.input_shape(), dtype=torch.float64, generator=generator)
@@ -197,11 +306,13 @@ class Example:
         hx = tuple(
             h.to(device=self.device, dtype=dtype) for h in materialize_state(self, generator)
         )
-        return x, hx if self.config.kind == "lstm" else hx[0]
+        return x, as_state(self.config.kind, hx)
 
 
 def materialize_state(example: Example, generator: torch.Generator) -> tuple[Tensor, ...]:
     """Random non-zero initial states, shaped as torch expects (float64, CPU)."""
+    import torch
+
     c = example.config
     count = c.num_layers * c.directions
     lead = (count,) if example.batch_size is None else (count, example.batch_size)

@@ -7,18 +7,12 @@ from typing import Any
 
 import torch
 
+from rnnspec.config import DTYPE_NAMES, NONLINEARITIES, dtype_name, dtype_named
 from rnnspec.tolerance import Tolerance
 
 __all__ = ["Scope"]
 
-_DTYPE_NAMES = {
-    torch.float16: "float16",
-    torch.bfloat16: "bfloat16",
-    torch.float32: "float32",
-    torch.float64: "float64",
-}
-
-_BY_PRECISION = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
+_BY_PRECISION = tuple(dtype_named(name) for name in DTYPE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -35,7 +29,7 @@ class Scope:
     max_layers: int = 3
     bias: tuple[bool, ...] = (True, False)
     proj_size: bool = True
-    nonlinearities: tuple[str, ...] = ("tanh", "relu")
+    nonlinearities: tuple[str, ...] = NONLINEARITIES
     initial_state: bool = True
     unbatched: bool = True
     packed: bool = True
@@ -56,14 +50,14 @@ class Scope:
             value = getattr(self, name)
             if not value or any(not isinstance(v, bool) for v in value):
                 raise ValueError(f"Scope.{name} must be a non-empty tuple of bools, got {value!r}")
-        unknown = set(self.nonlinearities) - {"tanh", "relu"}
+        unknown = set(self.nonlinearities) - set(NONLINEARITIES)
         if not self.nonlinearities or unknown:
             raise ValueError(
                 f"Scope.nonlinearities must name 'tanh' and/or 'relu', got {self.nonlinearities!r}"
             )
-        bad = [d for d in self.dtypes if d not in _DTYPE_NAMES]
+        bad = [d for d in self.dtypes if d not in _BY_PRECISION]
         if not self.dtypes or bad:
-            raise ValueError(f"Scope.dtypes must be floating dtypes from {list(_DTYPE_NAMES)}")
+            raise ValueError(f"Scope.dtypes must be floating dtypes from {list(_BY_PRECISION)}")
         for name in ("max_layers", "max_input", "max_hidden", "max_batch", "max_len"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -73,12 +67,12 @@ class Scope:
 
     @property
     def dtype_names(self) -> tuple[str, ...]:
-        return tuple(_DTYPE_NAMES[d] for d in self.dtypes)
+        return tuple(dtype_name(d) for d in self.dtypes)
 
     @property
     def dtype_names_widest_first(self) -> tuple[str, ...]:
         """The dtypes in scope, most precise first (where a drawn dtype shrinks to)."""
-        return tuple(_DTYPE_NAMES[d] for d in _BY_PRECISION if d in self.dtypes)
+        return tuple(dtype_name(d) for d in _BY_PRECISION if d in self.dtypes)
 
     @property
     def widest_dtype(self) -> torch.dtype:
@@ -93,7 +87,7 @@ class Scope:
                 value = list(self.dtype_names)
             elif f.name == "tolerances":
                 value = (
-                    {_DTYPE_NAMES[d]: [t.rtol, t.atol] for d, t in value.items()} if value else None
+                    {dtype_name(d): [t.rtol, t.atol] for d, t in value.items()} if value else None
                 )
             elif isinstance(value, tuple):
                 value = list(value)

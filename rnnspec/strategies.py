@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import strategies as st
 from torch import Tensor
 
-from rnnspec.config import KINDS, Example, RNNConfig
+from rnnspec.config import DTYPE_NAMES, KINDS, NONLINEARITIES, Example, RNNConfig
+from rnnspec.scope import Scope
 
 __all__ = [
     "examples",
@@ -25,8 +26,6 @@ __all__ = [
     "sequence_lengths",
     "sequences",
 ]
-
-_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def _check_range(name: str, low: int, high: int, floor: int = 1) -> None:
@@ -64,16 +63,16 @@ def rnn_configs(
     *,
     kinds: Sequence[str] = KINDS,
     min_input: int = 1,
-    max_input: int = 6,
+    max_input: int = Scope.max_input,
     min_hidden: int = 1,
-    max_hidden: int = 6,
+    max_hidden: int = Scope.max_hidden,
     min_layers: int = 1,
-    max_layers: int = 3,
-    batch_first: Sequence[bool] = (False, True),
-    bidirectional: Sequence[bool] = (False, True),
-    bias: Sequence[bool] = (True, False),
-    nonlinearities: Sequence[str] = ("tanh", "relu"),
-    proj_size: bool = True,
+    max_layers: int = Scope.max_layers,
+    batch_first: Sequence[bool] = Scope.batch_first,
+    bidirectional: Sequence[bool] = Scope.bidirectional,
+    bias: Sequence[bool] = Scope.bias,
+    nonlinearities: Sequence[str] = NONLINEARITIES,
+    proj_size: bool = Scope.proj_size,
 ) -> st.SearchStrategy[RNNConfig]:
     """Constructor configs for nn.RNN / nn.LSTM / nn.GRU within the given bounds.
 
@@ -87,7 +86,7 @@ def rnn_configs(
     batch_first = _check_choices("batch_first", batch_first, (False, True))
     bidirectional = _check_choices("bidirectional", bidirectional, (False, True))
     bias = _check_choices("bias", bias, (True, False))
-    nonlinearities = _check_choices("nonlinearities", nonlinearities, ("tanh", "relu"))
+    nonlinearities = _check_choices("nonlinearities", nonlinearities, NONLINEARITIES)
 
     # Every strategy is built once here, not per draw: building one (and validating it
     # on its first draw) costs more than drawing from it.
@@ -129,11 +128,11 @@ def examples(
     configs: st.SearchStrategy[RNNConfig] | None = None,
     *,
     min_batch: int = 1,
-    max_batch: int = 4,
+    max_batch: int = Scope.max_batch,
     min_len: int = 1,
-    max_len: int = 72,
-    unbatched: bool = True,
-    initial_state: bool = True,
+    max_len: int = Scope.max_len,
+    unbatched: bool = Scope.unbatched,
+    initial_state: bool = Scope.initial_state,
     dtypes: Sequence[str] = ("float64",),
     device: str = "cpu",
 ) -> st.SearchStrategy[Example]:
@@ -144,7 +143,7 @@ def examples(
     """
     _check_range("batch", min_batch, max_batch)
     _check_range("len", min_len, max_len)
-    dtypes = _check_choices("dtypes", dtypes, _DTYPES)
+    dtypes = _check_choices("dtypes", dtypes, DTYPE_NAMES)
     configs = configs if configs is not None else rnn_configs()
 
     # built once, not per draw (see rnn_configs)
@@ -171,7 +170,7 @@ def examples(
     return build()
 
 
-def sequence_lengths(*, min_len: int = 1, max_len: int = 72) -> st.SearchStrategy[int]:
+def sequence_lengths(*, min_len: int = 1, max_len: int = Scope.max_len) -> st.SearchStrategy[int]:
     """Sequence lengths: mostly short (cheap, and where shrinking ends), one in eight long.
 
     The long branch draws from the top dozen steps, so bugs that appear only after
@@ -194,13 +193,13 @@ def sequences(
     *,
     batch_size: int | None = 2,
     min_len: int = 1,
-    max_len: int = 72,
+    max_len: int = Scope.max_len,
     dtype: str = "float64",
 ) -> st.SearchStrategy[Tensor]:
     """Input tensors for ``config`` (``batch_size=None``: unbatched), values from a drawn seed."""
     if batch_size is not None:
         _check_range("batch", batch_size, batch_size)
-    _check_choices("dtype", (dtype,), _DTYPES)
+    _check_choices("dtype", (dtype,), DTYPE_NAMES)
     return st.builds(
         lambda length, seed: Example(config, batch_size, length, seed, dtype).inputs()[0],
         sequence_lengths(min_len=min_len, max_len=max_len),
@@ -214,7 +213,7 @@ def initial_states(
     """Non-zero initial states ``hx`` for ``config``: a tensor, or ``(h_0, c_0)`` for LSTM."""
     if batch_size is not None:
         _check_range("batch", batch_size, batch_size)
-    _check_choices("dtype", (dtype,), _DTYPES)
+    _check_choices("dtype", (dtype,), DTYPE_NAMES)
     return seeds().map(
         lambda seed: Example(config, batch_size, 1, seed, dtype, with_hx=True).inputs()[1]
     )

@@ -14,9 +14,7 @@ import torch
 
 import rnnspec
 from rnnspec import Scope, check
-from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
-
-LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
+from rnnspec.reference import LOOPS, LoopGRU, LoopLSTM, LoopRNN
 
 
 def test_public_names() -> None:

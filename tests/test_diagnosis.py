@@ -16,7 +16,7 @@ from mutants.zoo import MUTANTS
 from rnnspec import Scope, check
 from rnnspec.config import Example, RNNConfig
 from rnnspec.laws import Subject
-from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
+from rnnspec.reference import LOOPS, LoopRNN
 from rnnspec.reference.loops import State, Weights, linear
 from rnnspec.run.candidates import torch_module
 from rnnspec.run.diagnosis import NO_MATCH, SYMPTOMS, VARIANTS, diagnose
@@ -24,7 +24,6 @@ from rnnspec.strategies import examples, rnn_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = {m.name: m for m in MUTANTS}
-LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 
 
 def test_the_table_is_data_with_unique_ids_and_sentences() -> None:

@@ -26,6 +26,7 @@ from torch.utils._pytree import tree_leaves
 
 from rnnspec.bench.workloads import PremulRNN, premul_loop, scripted_premul_loop
 from rnnspec.reference.loops import (
+    LOOPS,
     LoopGRU,
     LoopLSTM,
     LoopRecurrent,
@@ -192,7 +193,6 @@ class IndexedGRU(_IndexedSteps, LoopGRU):
     pass
 
 
-LOOPS: dict[str, type[LoopRecurrent]] = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 MUTANTS: dict[str, type[LoopRecurrent]] = {
     "rnn": IndexedRNN,
     "lstm": IndexedLSTM,

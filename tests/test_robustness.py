@@ -8,10 +8,8 @@ from __future__ import annotations
 import pytest
 
 from rnnspec import Scope, check
-from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
+from rnnspec.reference import LOOPS
 from rnnspec.run.candidates import torch_module
-
-LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 
 
 @pytest.mark.slow

@@ -21,9 +21,8 @@ from mutants.baselines import (
 )
 from mutants.zoo import MUTANTS, Mutant, Trigger, packed_calls
 from rnnspec.config import KINDS, Example, RNNConfig
-from rnnspec.reference import LoopGRU, LoopLSTM, LoopRNN
+from rnnspec.reference import LOOPS
 
-LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
 IDS = [m.name for m in MUTANTS]
 # float64 loop against float64 torch: well below any mutant's effect
 ATOL, RTOL = 1e-9, 1e-7

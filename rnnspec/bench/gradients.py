@@ -19,23 +19,27 @@ import torch
 from torch import nn
 
 from rnnspec.bench.timing import threads
+from rnnspec.config import KINDS, class_name, module_class
 
-__all__ = ["KINDS", "GradientCurve", "first_input_gradient_norm", "gradient_curves"]
+__all__ = ["MODULES", "GradientCurve", "first_input_gradient_norm", "gradient_curves"]
 
-KINDS: dict[str, Callable[..., nn.RNNBase]] = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
+MODULES: dict[str, Callable[..., nn.RNNBase]] = {
+    class_name(kind): module_class(kind) for kind in KINDS
+}
+"""torch's classes by name ("RNN", "LSTM", "GRU"): the kinds of the curves."""
 
 
 def first_input_gradient_norm(
     kind: str, seq_len: int, *, input_size: int = 50, hidden_size: int = 128, seed: int = 0
 ) -> float:
     """``|| d h_T / d x_1 ||_F`` for a freshly initialised ``kind`` model and a random sequence."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+    if kind not in MODULES:
+        raise ValueError(f"kind must be one of {sorted(MODULES)}, got {kind!r}")
     if seq_len < 1:
         raise ValueError(f"seq_len must be at least 1, got {seq_len}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = KINDS[kind](input_size, hidden_size, batch_first=True, dtype=torch.float64)
+        model = MODULES[kind](input_size, hidden_size, batch_first=True, dtype=torch.float64)
         x = torch.randn(1, seq_len, input_size, dtype=torch.float64)  # (1, T, I)
     copies = x.expand(hidden_size, seq_len, input_size).clone().requires_grad_()  # (H, T, I)
     out, _ = model(copies)  # (H, T, H)
@@ -82,7 +86,7 @@ def gradient_curves(
     lengths: Sequence[int] = (10, 25, 50, 100, 200, 500),
     seeds: int = 5,
     *,
-    kinds: Sequence[str] = tuple(KINDS),
+    kinds: Sequence[str] = tuple(MODULES),
     input_size: int = 50,
     hidden_size: int = 128,
     progress: Callable[[str], None] | None = None,

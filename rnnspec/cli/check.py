@@ -7,7 +7,14 @@ import json
 import sys
 from typing import Any
 
-from rnnspec.cli.options import UsageError, add_options, load_object, parse_laws
+from rnnspec.cli.options import (
+    DEFAULT_RUN_EXAMPLES,
+    UsageError,
+    add_options,
+    load_object,
+    parse_laws,
+)
+from rnnspec.config import KINDS, MAX_EXAMPLES, class_name, module_class
 
 __all__ = ["add_parsers"]
 
@@ -80,7 +87,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "max_examples": args.max_examples or 100,
+        "max_examples": args.max_examples or MAX_EXAMPLES,
         "seed": args.seed,
         "laws": parse_laws(args.laws),
     }
@@ -108,23 +115,23 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
     if args.scope:
         raise UsageError("--scope needs a target")
     from rnnspec.devices import available_devices
-    from rnnspec.run.candidates import SEED_SUBJECT, TORCH_MODULES, torch_module
+    from rnnspec.run.candidates import SEED_SUBJECT, torch_module
     from rnnspec.run.checker import plan_subject, resolve, run_plan
     from rnnspec.scope import Scope
 
     common = _common(args)
     if args.max_examples is None:
-        common["max_examples"] = 25  # the whole default run in a couple of minutes here
+        common["max_examples"] = DEFAULT_RUN_EXAMPLES
     scope = Scope(devices=available_devices(), errors=True)
-    kinds = (args.kind,) if args.kind else ("rnn", "lstm", "gru")
+    kinds = (args.kind,) if args.kind else KINDS
     try:  # every plan first: a bad value is a usage error before anything runs
         plans = [
             resolve(
                 torch_module,
                 kind,
                 scope=scope,
-                name=f"torch nn.{TORCH_MODULES[kind].__name__}",
-                constructor=TORCH_MODULES[kind],
+                name=f"torch nn.{class_name(kind)}",
+                constructor=module_class(kind),
                 deadline=None,  # torch's own modules get no per-call deadline
                 **common,
             )

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES
+
 __all__ = [
-    "KINDS",
+    "DEFAULT_RUN_EXAMPLES",
     "OPTIONS",
     "MisspelledScopeWarning",
     "Option",
@@ -30,7 +32,8 @@ __all__ = [
     "warn_misspelled_scope",
 ]
 
-KINDS = ("rnn", "lstm", "gru")
+DEFAULT_RUN_EXAMPLES = 25
+"""Examples per law of `rnnspec check` without a target: the whole default run in minutes."""
 
 
 class UsageError(ValueError):
@@ -72,8 +75,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("kind", "the kind the candidate implements", {"choices": KINDS}),
     Option(
         "max-examples",
-        "Hypothesis examples per law (default: 100 for the CLI, the Hypothesis profile's "
-        "max_examples for the plugin)",
+        f"Hypothesis examples per law (default: {MAX_EXAMPLES} for the CLI, "
+        f"{DEFAULT_RUN_EXAMPLES} for its default run without a target, the Hypothesis "
+        "profile's max_examples for the plugin)",
         {"type": positive_int, "metavar": "N"},
     ),
     Option("seed", "seed of the run, to replay it exactly", {"type": int, "metavar": "S"}),
@@ -84,8 +88,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "deadline",
-        "seconds one call of the candidate may take before the law fails (default 10)",
-        {"type": positive_float, "metavar": "SECONDS", "default": 10.0},
+        f"seconds one call of the candidate may take before the law fails (default {DEADLINE:g})",
+        {"type": positive_float, "metavar": "SECONDS", "default": DEADLINE},
     ),
     Option(
         "laws",

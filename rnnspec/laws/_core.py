@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
-from rnnspec.config import Example, RNNConfig
+from rnnspec.config import KINDS, Example, RNNConfig, dtype_name
 from rnnspec.deadline import DeadlineExceeded, call_with_deadline
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
@@ -33,6 +33,7 @@ from rnnspec.laws._capabilities import scope_hint
 from rnnspec.laws._locate import Location, locate
 from rnnspec.laws._repro import repro
 from rnnspec.scope import Scope
+from rnnspec.state import State, time_axis
 from rnnspec.strategies import examples, rnn_configs
 from rnnspec.tolerance import Tolerance, tolerance
 
@@ -213,7 +214,7 @@ def _examples(
         "max_len": s.max_len,
         "unbatched": s.unbatched,
         "initial_state": s.initial_state,
-        "dtypes": (_name(s.widest_dtype),),
+        "dtypes": (dtype_name(s.widest_dtype),),
     }
     bounds.update(overrides)
     return examples(_configs(subject, configs), **bounds)
@@ -262,7 +263,7 @@ module has registered its laws; within a module, in registration order."""
 def law(
     id: str,
     sentence: str,
-    kinds: tuple[str, ...] = ("rnn", "lstm", "gru"),
+    kinds: tuple[str, ...] = KINDS,
     needs: Callable[[Subject], str | None] | None = None,
     expensive: bool = False,
     repro: Callable[[LawFailure], list[str]] | None = None,
@@ -365,7 +366,7 @@ class Trial:
         return self.outcome(result, who)
 
     def run(
-        self, fn: Callable[..., Any], x: Any, hx: Any = None, who: str = "candidate"
+        self, fn: Callable[..., Any], x: Any, hx: State = None, who: str = "candidate"
     ) -> Outcome:
         """``call(fn, x)`` or ``call(fn, x, hx)``: ``hx=None`` is not passed at all."""
         return self.call(fn, x, who=who) if hx is None else self.call(fn, x, hx, who=who)
@@ -472,10 +473,8 @@ class Trial:
         """Fail unless every tensor of ``actual`` matches ``expected``'s (see :meth:`close`)."""
         example = self.drawn()
         time_dim = None
-        if actual.packed is None and expected.output.dim() == 3:
-            time_dim = 1 if example.config.batch_first else 0
-        elif actual.packed is None and expected.output.dim() == 2:
-            time_dim = 0
+        if actual.packed is None and expected.output.dim() in (2, 3):
+            time_dim = time_axis(example.config.batch_first, expected.output.dim() == 3)
         for (name, a), (_, b) in zip(actual.tensors(), expected.tensors(), strict=True):
             label = f"{what} {name}"
             if name == "output":
@@ -515,10 +514,6 @@ def _on_accelerator(value: Any) -> bool:
     if isinstance(value, tuple | list):
         return any(_on_accelerator(v) for v in value)
     return isinstance(value, Tensor) and value.device.type not in ("cpu", "meta")
-
-
-def _name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
 
 
 def _describe(value: Any) -> str:

@@ -7,9 +7,8 @@ from typing import Any
 
 from torch import Tensor
 
-from rnnspec.config import RNNConfig
+from rnnspec.config import GATE_NAMES, RNNConfig
 
-GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
 DIRECTIONS = ("forward", "reverse")
 
 

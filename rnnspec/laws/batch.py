@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from hypothesis import strategies as st
 
 from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
 from rnnspec.laws._repro import preamble
-
-
-def _batch_dim(trial: Trial) -> int:
-    return 0 if trial.drawn().config.batch_first else 1
+from rnnspec.state import batch_axis, map_state, select_samples
 
 
 def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
@@ -23,23 +18,21 @@ def _select(outcome: Outcome, index: torch.Tensor, batch_dim: int) -> Outcome:
     )
 
 
-def _select_hx(hx: Any, index: torch.Tensor) -> Any:
-    """The samples ``index`` of an initial state (batch on dim 1), or None."""
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.index_select(1, index) for h in hx)
-    return hx.index_select(1, index)
+def _draw_batch(trial: Trial) -> int:
+    """Draw a batched example of two samples or more; its batch size."""
+    example = trial.draw_example(unbatched=False, min_batch=2)
+    assert example.batch_size is not None
+    return example.batch_size
 
 
 def _compare_samples(trial: Trial, index: list[int], what: str) -> None:
     """Running the samples ``index`` of the drawn batch equals those rows of the whole run."""
     _, candidate = trial.build()
     x, hx = trial.drawn().inputs()
-    rows, b = torch.tensor(index), _batch_dim(trial)
+    rows, b = torch.tensor(index), batch_axis(trial.drawn().config.batch_first)
     with torch.no_grad():
         whole = trial.run(candidate, x, hx)
-        part = trial.run(candidate, x.index_select(b, rows), _select_hx(hx, rows))
+        part = trial.run(candidate, x.index_select(b, rows), select_samples(hx, rows))
     trial.equal_outcomes(part, _select(whole, rows, b), what)
 
 
@@ -66,9 +59,7 @@ def _samples_repro(failure: LawFailure) -> list[str]:
     repro=_samples_repro,
 )
 def batch_permutation(trial: Trial) -> None:
-    example = trial.draw_example(unbatched=False, min_batch=2)
-    assert example.batch_size is not None
-    order = trial.draw(st.permutations(range(example.batch_size)), "permutation")
+    order = trial.draw(st.permutations(range(_draw_batch(trial))), "permutation")
     _compare_samples(trial, list(order), f"batch permuted by {order}")
 
 
@@ -79,9 +70,7 @@ def batch_permutation(trial: Trial) -> None:
     repro=_samples_repro,
 )
 def batch_independence(trial: Trial) -> None:
-    example = trial.draw_example(unbatched=False, min_batch=2)
-    assert example.batch_size is not None
-    sample = trial.draw(st.integers(0, example.batch_size - 1), "sample")
+    sample = trial.draw(st.integers(0, _draw_batch(trial) - 1), "sample")
     _compare_samples(trial, [sample], f"sample {sample} alone vs in the batch")
 
 
@@ -98,19 +87,11 @@ def unbatched(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=1, max_batch=1)
     _, candidate = trial.build()
     x, hx = example.inputs()
-    b = _batch_dim(trial)
+    b = batch_axis(example.config.batch_first)
     with torch.no_grad():
         batched = trial.run(candidate, x, hx)
         ux = x.squeeze(b)
-        uhx = _squeeze_hx(hx)
+        uhx = map_state(lambda h: h.squeeze(1), hx)
         single = trial.run(candidate, ux, uhx)
     squeezed = Outcome(batched.output.squeeze(b), tuple(s.squeeze(1) for s in batched.states))
     trial.equal_outcomes(single, squeezed, "unbatched vs batch of one")
-
-
-def _squeeze_hx(hx: Any) -> Any:
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.squeeze(1) for h in hx)
-    return hx.squeeze(1)

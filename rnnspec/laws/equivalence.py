@@ -12,6 +12,7 @@ from rnnspec.laws._core import Outcome, Subject, Trial, law
 from rnnspec.laws._params import candidate_parameters, mapped_gradients
 from rnnspec.laws._repro import factory_path, forward_case, preamble
 from rnnspec.reference.oracle import oracle_forward
+from rnnspec.state import State, as_state, map_state, state_tensors
 
 
 def _needs_gradients(subject: Subject) -> str | None:
@@ -22,24 +23,16 @@ def _needs_float64(subject: Subject) -> str | None:
     return None if torch.float64 in subject.scope.dtypes else "float64 is out of scope"
 
 
-def expected_outcome(trial: Trial, x: Tensor, hx: Any) -> Outcome:
+def expected_outcome(trial: Trial, x: Tensor, hx: State) -> Outcome:
     """What the torch reference returns for ``x`` and ``hx``, computed in float64."""
     example = trial.example
     assert example is not None
     reference = example.reference(torch.float64)
-    hx64 = _to(hx, torch.float64)
+    hx64 = map_state(lambda h: h.double(), hx)
     with torch.no_grad():
         return trial.outcome(
             reference(x.double(), hx64) if hx is not None else reference(x.double()), "reference"
         )
-
-
-def _to(hx: Any, dtype: torch.dtype) -> Any:
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.to(dtype) for h in hx)
-    return hx.to(dtype)
 
 
 @law(
@@ -148,7 +141,7 @@ def _gradients(
     trial: Trial,
     fn: Any,
     x: Tensor,
-    hx: Any,
+    hx: State,
     who: str,
     parameters: Callable[[Any], dict[str, Tensor]],
 ) -> dict[str, Any]:
@@ -158,16 +151,16 @@ def _gradients(
     its parameters) on its first call, as the execution modes do.
     """
     xr = x.clone().requires_grad_(True)
-    hr = _leaf(hx)
+    hr = map_state(lambda h: h.clone().requires_grad_(True), hx)
     outcome = trial.run(fn, xr, hr, who=who)
     loss = _weighted_sum(outcome, trial.drawn().seed)
     params = parameters(fn)
-    inputs = [xr, *_flat(hr), *params.values()]
+    inputs = [xr, *state_tensors(hr), *params.values()]
     try:
         found = torch.autograd.grad(loss, inputs, allow_unused=True)
     except RuntimeError as exc:
         trial.fail(f"backward through the {who} raised: {exc}")
-    names = ["input", *[f"hx[{i}]" for i in range(len(_flat(hr)))]]
+    names = ["input", *[f"hx[{i}]" for i in range(len(state_tensors(hr)))]]
     names += [f"weight {n}" for n in params]
     return dict(zip(names, found, strict=True))
 
@@ -178,20 +171,6 @@ def _fail_on(trial: Trial, problems: list[str]) -> None:
     if problems:
         more = f"; and {len(problems) - 6} more" if len(problems) > 6 else ""
         trial.fail("; ".join(problems[:6]) + more)
-
-
-def _leaf(hx: Any) -> Any:
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.clone().requires_grad_(True) for h in hx)
-    return hx.clone().requires_grad_(True)
-
-
-def _flat(hx: Any) -> list[Tensor]:
-    if hx is None:
-        return []
-    return list(hx) if isinstance(hx, tuple) else [hx]
 
 
 def _named_parameters(fn: Any) -> dict[str, Tensor]:
@@ -236,7 +215,7 @@ def hx_none_is_zeros(trial: Trial) -> None:
     zeros = tuple(x.new_zeros(*lead, size) for size in c.state_sizes)
     with torch.no_grad():
         implicit = trial.call(candidate, x)
-        explicit = trial.call(candidate, x, zeros if c.kind == "lstm" else zeros[0])
+        explicit = trial.call(candidate, x, as_state(c.kind, zeros))
     trial.equal_outcomes(implicit, explicit, "hx=None vs zeros")
 
 
@@ -253,8 +232,8 @@ def oracle(trial: Trial) -> None:
     c = example.config
     with torch.no_grad():
         actual = trial.run(candidate, x, hx)
-    time_first = x.transpose(0, 1) if c.batch_first else x
-    states = [s.numpy() for s in _flat(hx)] if hx is not None else [None, None]
+    time_first = x.movedim(example.time_axis, 0)
+    states = [s.numpy() for s in state_tensors(hx)] if hx is not None else [None, None]
     weights = {k: v.detach().numpy() for k, v in reference.state_dict().items()}
     output, h_n, c_n = oracle_forward(
         c.kind,
@@ -267,6 +246,6 @@ def oracle(trial: Trial) -> None:
         c0=states[1] if len(states) > 1 else None,
     )
     out = torch.from_numpy(output)
-    out = out.transpose(0, 1) if c.batch_first else out
+    out = out.movedim(0, example.time_axis)
     expected_states = (torch.from_numpy(h_n),) + (() if c_n is None else (torch.from_numpy(c_n),))
     trial.equal_outcomes(actual, Outcome(out, expected_states), "vs NumPy oracle")

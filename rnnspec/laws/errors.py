@@ -18,6 +18,7 @@ from torch import Tensor
 from rnnspec.config import Example
 from rnnspec.laws._core import LawFailure, Subject, Trial, law
 from rnnspec.laws._repro import preamble
+from rnnspec.state import State, as_state, time_axis
 
 BadInput = Callable[[Example, Tensor, Any], tuple[Any, ...]]
 
@@ -31,29 +32,29 @@ class ErrorCase:
     code: str  # the bad arguments as Python, from ``example``, ``x`` and ``hx`` (for repros)
 
 
-def _wrong_width(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+def _wrong_width(example: Example, x: Tensor, hx: State) -> tuple[Any, ...]:
     return (torch.cat([x, x[..., :1]], dim=-1),)  # one feature too many
 
 
-def _wrong_hx(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+def _wrong_hx(example: Example, x: Tensor, hx: State) -> tuple[Any, ...]:
     c = example.config
     batch = example.batch_size or 1
     rows = c.num_layers * c.directions
     bad = tuple(x.new_zeros(rows, batch + 1, size) for size in c.state_sizes)  # batch off by one
-    return (x, bad if c.kind == "lstm" else bad[0])
+    return (x, as_state(c.kind, bad))
 
 
-def _wrong_rank(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+def _wrong_rank(example: Example, x: Tensor, hx: State) -> tuple[Any, ...]:
     return (x.reshape(-1) if x.dim() == 2 else x.unsqueeze(0),)  # 1-D, or 4-D
 
 
-def _wrong_dtype(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
+def _wrong_dtype(example: Example, x: Tensor, hx: State) -> tuple[Any, ...]:
     other = torch.float32 if x.dtype == torch.float64 else torch.float64
     return (x.to(other),)
 
 
-def _empty(example: Example, x: Tensor, hx: Any) -> tuple[Any, ...]:
-    t = 1 if example.config.batch_first and x.dim() == 3 else 0
+def _empty(example: Example, x: Tensor, hx: State) -> tuple[Any, ...]:
+    t = time_axis(example.config.batch_first, x.dim() == 3)
     return (x.narrow(t, 0, 0),)
 
 

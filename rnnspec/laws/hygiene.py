@@ -10,17 +10,16 @@ from torch import Tensor
 
 from rnnspec.laws._core import Trial, law
 from rnnspec.laws._repro import forward_case
+from rnnspec.state import State, state_tensors
 
 
-def _args(x: Tensor, hx: Any) -> tuple[Any, ...]:
+def _args(x: Tensor, hx: State) -> tuple[Any, ...]:
     return (x,) if hx is None else (x, hx)
 
 
 def _copies(args: tuple[Any, ...]) -> list[Tensor]:
-    flat: list[Tensor] = []
-    for a in args:
-        flat.extend(a if isinstance(a, tuple) else [a])
-    return [t.clone() for t in flat]
+    x, *hx = args
+    return [t.clone() for t in (x, *state_tensors(hx[0] if hx else None))]
 
 
 @law("no-input-mutation", "Calling the candidate leaves its input and initial state unchanged.")

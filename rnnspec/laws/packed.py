@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
 from rnnspec.laws._repro import preamble
+from rnnspec.state import batch_axis, select_samples, time_axis
 from rnnspec.strategies import lengths
 
 
 def _needs_packed(subject: Subject) -> str | None:
     return None if subject.scope.packed else "packed sequences are out of scope"
-
-
-def _sample_state(hx: Any, i: int) -> Any:
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h[:, i : i + 1] for h in hx)
-    return hx[:, i : i + 1]
 
 
 def _packed_repro(failure: LawFailure) -> list[str]:
@@ -80,14 +71,14 @@ def packed(trial: Trial) -> None:
     if whole.packed is None:
         trial.fail("given a PackedSequence, the candidate returned a plain Tensor")
     padded, _ = pad_packed_sequence(whole.packed, batch_first=bf, total_length=example.seq_len)
-    t = 1 if bf else 0
+    t, b = time_axis(bf), batch_axis(bf)
     for i, n in enumerate(lens):
-        xi = x.narrow(1 - t, i, 1).narrow(t, 0, n)  # one sequence, its own length
-        hi = _sample_state(hx, i)
+        xi = x.narrow(b, i, 1).narrow(t, 0, n)  # one sequence, its own length
+        hi = select_samples(hx, torch.tensor([i]))
         with torch.no_grad():
             alone = trial.run(candidate, xi, hi)
         mine = Outcome(
-            padded.narrow(1 - t, i, 1).narrow(t, 0, n),
+            padded.narrow(b, i, 1).narrow(t, 0, n),
             tuple(s[:, i : i + 1] for s in whole.states),
         )
         tol = trial.tolerance(x.dtype, steps=n)  # one sequence of n steps

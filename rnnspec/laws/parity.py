@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import torch
 from hypothesis import strategies as st
@@ -12,14 +11,7 @@ from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import available_devices, cuda_precision
 from rnnspec.laws._core import Subject, Trial, law
 from rnnspec.laws.shapes import expected_shapes
-
-
-def _move(hx: Any, **kw: Any) -> Any:
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h.to(**kw) for h in hx)
-    return hx.to(**kw)
+from rnnspec.state import map_state
 
 
 def _needs_two_dtypes(subject: Subject) -> str | None:
@@ -90,7 +82,7 @@ def meta_shapes(trial: Trial) -> None:
     reference = example.reference().to("meta")
     candidate = trial.candidate(reference)
     x, hx = example.inputs()
-    args = (x.to("meta"),) if hx is None else (x.to("meta"), _move(hx, device="meta"))
+    args = (x.to("meta"),) if hx is None else (x.to("meta"), map_state(lambda h: h.to("meta"), hx))
     with torch.no_grad():
         outcome = trial.call(candidate, *args)
     for (name, tensor), want in zip(

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from rnnspec.laws._core import Subject, Trial, law
 from rnnspec.laws._params import candidate_parameters
+from rnnspec.state import as_state, state_tensors
 
 STEP = 1e-6
 """Central-difference step along a unit direction (float64)."""
@@ -64,7 +65,7 @@ def finite_differences(trial: Trial) -> None:
     # backward in eval mode, and eval-backward says so alone
     _, candidate = trial.build(training=True)
     x, hx = example.inputs()
-    states = [] if hx is None else list(hx) if isinstance(hx, tuple) else [hx]
+    states = state_tensors(hx)
     named: dict[str, Tensor] = {"input": x.clone().requires_grad_(True)}
     named.update({f"hx[{i}]": h.clone().requires_grad_(True) for i, h in enumerate(states)})
     # A first call before reading the parameters: a candidate may build what it runs (and
@@ -72,7 +73,7 @@ def finite_differences(trial: Trial) -> None:
     trial.run(candidate, x, hx)
     params = candidate_parameters(trial, candidate)
     named.update({f"parameter {n!r}": p for n, p in params.items()})
-    loss = _Loss(trial, candidate, named, tuple_state=isinstance(hx, tuple), has_hx=hx is not None)
+    loss = _Loss(trial, candidate, named, has_hx=hx is not None)
 
     value = loss.evaluate()
     grads: list[Tensor | None] = [None] * len(named)
@@ -114,11 +115,10 @@ class _Loss:
         candidate: Callable[..., Any],
         named: dict[str, Tensor],
         *,
-        tuple_state: bool,
         has_hx: bool,
     ) -> None:
         self.trial, self.candidate, self.named = trial, candidate, named
-        self.tuple_state, self.has_hx = tuple_state, has_hx
+        self.has_hx = has_hx
         self.weights: list[Tensor] | None = None
         self.scale = 0.0
 
@@ -126,7 +126,7 @@ class _Loss:
         tensors = list(self.named.values())
         x = tensors[0].clone()
         states = [t.clone() for n, t in self.named.items() if n.startswith("hx[")]
-        hx = (tuple(states) if self.tuple_state else states[0]) if self.has_hx else None
+        hx = as_state(self.trial.kind, states) if self.has_hx else None
         outcome = self.trial.run(self.candidate, x, hx)
         outputs = [t for _, t in outcome.tensors()]
         if self.weights is None:

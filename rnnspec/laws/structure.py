@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from rnnspec.config import Example
 from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
 from rnnspec.laws._repro import preamble
+from rnnspec.state import State, as_state, map_state
 
 
 def _needs_bidirectional(subject: Subject) -> str | None:
@@ -21,18 +22,9 @@ def _needs_layers(subject: Subject) -> str | None:
     return None if subject.scope.max_layers >= 2 else "needs max_layers >= 2"
 
 
-def time_dim(example: Example) -> int:
-    """The time axis of ``example``'s input and output."""
-    return 1 if example.config.batch_first and example.batch_size is not None else 0
-
-
-def state_rows(hx: Any, start: int, stop: int) -> Any:
+def state_rows(hx: State, start: int, stop: int) -> State:
     """Rows ``start:stop`` (layer-direction pairs) of an initial state, or None."""
-    if hx is None:
-        return None
-    if isinstance(hx, tuple):
-        return tuple(h[start:stop] for h in hx)
-    return hx[start:stop]
+    return map_state(lambda h: h[start:stop], hx)
 
 
 def sub_reference(
@@ -55,7 +47,7 @@ def sub_reference(
     return module
 
 
-def _run(trial: Trial, candidate: Any, x: Tensor, hx: Any) -> Outcome:
+def _run(trial: Trial, candidate: Any, x: Tensor, hx: State) -> Outcome:
     with torch.no_grad():
         return trial.run(candidate, x, hx)
 
@@ -94,7 +86,7 @@ def bidirectional_composition(trial: Trial) -> None:
     reference, candidate = trial.build()
     x, hx = example.inputs()
     whole = _run(trial, candidate, x, hx)
-    t = time_dim(example)
+    t = example.time_axis
     forward = trial.candidate(sub_reference(reference, example, 0, (0,)))
     backward = trial.candidate(sub_reference(reference, example, 0, (1,)))
     fwd = _run(trial, forward, x, state_rows(hx, 0, 1))
@@ -115,7 +107,7 @@ def bidirectional_ends(trial: Trial) -> None:
     _, candidate = trial.build()
     x, hx = example.inputs()
     out = _run(trial, candidate, x, hx)
-    steps = out.output.movedim(time_dim(example), 0)  # (T, [B,] 2*H_out)
+    steps = out.output.movedim(example.time_axis, 0)  # (T, [B,] 2*H_out)
     half = example.config.out_size
     h_n = out.states[0]
     trial.close(steps[-1][..., :half], h_n[-2], "output[last step, forward half] vs h_n[-2]")
@@ -135,7 +127,7 @@ def bidirectional_not_causal(trial: Trial) -> None:
     )
     _, candidate = trial.build()
     x, hx = example.inputs()
-    t = time_dim(example)
+    t = example.time_axis
     nudged = x.clone()
     nudged.select(t, 1).add_(1.0)
     base = _run(trial, candidate, x, hx).output.select(t, 0)
@@ -150,17 +142,22 @@ def _needs_unidirectional(subject: Subject) -> str | None:
     return None if False in subject.scope.bidirectional else "unidirectional is out of scope"
 
 
+def _draw_cut(trial: Trial) -> tuple[Example, int]:
+    """A unidirectional example of two steps or more, and a step ``cut`` in 1..T-1."""
+    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    return example, trial.draw(st.integers(1, example.seq_len - 1), "cut")
+
+
 @law(
     "causality",
     "A unidirectional output at step t ignores every input after t.",
     needs=_needs_unidirectional,
 )
 def causality(trial: Trial) -> None:
-    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    example, cut = _draw_cut(trial)
     _, candidate = trial.build()
     x, hx = example.inputs()
-    t = time_dim(example)
-    cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
+    t = example.time_axis
     changed = x.clone()
     future = changed.narrow(t, cut, example.seq_len - cut)
     future.copy_(
@@ -192,7 +189,7 @@ def _streaming_repro(failure: LawFailure) -> list[str]:
     cut = failure.draws["cut"]
     return [
         *preamble(failure),
-        f"t, cut = {time_dim(failure.example)}, {cut!r}",
+        f"t, cut = {failure.example.time_axis}, {cut!r}",
         "with torch.no_grad():",
         "    whole = replay.call(candidate, x, hx)",
         "    first = replay.call(candidate, x.narrow(t, 0, cut), hx)",
@@ -211,14 +208,13 @@ def _streaming_repro(failure: LawFailure) -> list[str]:
     repro=_streaming_repro,
 )
 def streaming(trial: Trial) -> None:
-    example = trial.draw_example(configs={"bidirectional": (False,)}, min_len=2)
+    example, cut = _draw_cut(trial)
     _, candidate = trial.build()
     x, hx = example.inputs()
-    t = time_dim(example)
-    cut = trial.draw(st.integers(1, example.seq_len - 1), "cut")
+    t = example.time_axis
     whole = _run(trial, candidate, x, hx)
     first = _run(trial, candidate, x.narrow(t, 0, cut), hx)
-    carried = first.states if example.config.kind == "lstm" else first.states[0]
+    carried = as_state(example.config.kind, first.states)
     second = _run(trial, candidate, x.narrow(t, cut, example.seq_len - cut), carried)
     joined = Outcome(torch.cat([first.output, second.output], dim=t), second.states)
     trial.equal_outcomes(joined, whole, f"two chunks split at step {cut} vs whole")

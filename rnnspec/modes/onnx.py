@@ -23,8 +23,9 @@ with the new inputs.
 
 The functions :func:`onnx_inputs`, :func:`export_onnx`, :func:`with_sequence_lens`,
 :func:`ort_session`, :func:`run_session` and :func:`run_onnx` (and :class:`PaddedRNN`)
-use only torch, onnx, onnxruntime and numpy: a repro script carries their source
-(:func:`preamble`), so it runs exactly what the mode ran.  ``onnx``, ``onnxscript``
+use only torch, onnx, onnxruntime and numpy (not even rnnspec.state's helpers): a
+repro script carries their source (:func:`preamble`), so it runs exactly what the mode
+ran.  ``onnx``, ``onnxscript``
 and ``onnxruntime`` come with the optional extra ``rnnspec[onnx]``; without them the
 modes are unavailable (:func:`missing`), and nothing here imports them before use.
 """

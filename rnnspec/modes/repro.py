@@ -13,7 +13,7 @@ from string import Template
 
 import torch
 
-from rnnspec.config import Example
+from rnnspec.config import Example, class_name
 from rnnspec.modes.table import Mode
 from rnnspec.tolerance import tolerance
 
@@ -165,7 +165,7 @@ def repro_script(
         rows, wrong = lead[0], (example.batch_size or 1) + 1
         zeros = [f"x.new_zeros({(rows, wrong, s)})" for s in c.state_sizes]
         bad = f"({', '.join(zeros)})" if c.kind == "lstm" else zeros[0]
-        t = 1 if c.batch_first and batch else 0
+        t = example.time_axis
         inputs.append(Template(_BAD_ARGS[law]).substitute(t=t, bad_hx=bad))
     if law == "packed" and lengths is not None:
         pack = Template(_PACK).substitute(lengths=list(lengths), batch_first=c.batch_first)
@@ -175,7 +175,7 @@ def repro_script(
     run = re.sub(r"\W", "_", mode.name)
     return Template(_SCRIPT).substitute(
         torch=torch.__version__,
-        cls={"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[c.kind],
+        cls=class_name(c.kind),
         mode=mode.name,
         summary=mode.summary,
         law=law,

@@ -29,6 +29,7 @@ from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
 from rnnspec.modes.candidate import Bound, ModeCandidate, quiet, signature
 from rnnspec.modes.onnx_candidate import candidate as onnx_candidate
+from rnnspec.state import map_state
 
 __all__ = [
     "compile_aot_eager",
@@ -187,10 +188,10 @@ def quantized_dynamic(reference: nn.Module) -> nn.Module:
     return ModeCandidate(reference, lambda ref, args: module.rnn)
 
 
-def _to(value: Any, device: str) -> Any:
-    if isinstance(value, tuple | list) and not isinstance(value, PackedSequence):
-        return tuple(_to(v, device) for v in value)
-    return None if value is None else value.to(device)
+def _to(pair: tuple[Any, ...], device: str) -> tuple[Any, ...]:
+    """A call's ``(x[, hx])`` or a result's ``(output, state)`` on ``device``."""
+    first, *states = pair
+    return (first.to(device), *(map_state(lambda h: h.to(device), s) for s in states))
 
 
 def _on_device(reference: nn.Module, device: str, **precision: Any) -> nn.Module:

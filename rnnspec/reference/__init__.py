@@ -1,6 +1,13 @@
 """Reference implementations: the seed's methods and step-by-step loops."""
 
-from rnnspec.reference.loops import LoopGRU, LoopLSTM, LoopRecurrent, LoopRNN, loop_from_module
+from rnnspec.reference.loops import (
+    LOOPS,
+    LoopGRU,
+    LoopLSTM,
+    LoopRecurrent,
+    LoopRNN,
+    loop_from_module,
+)
 from rnnspec.reference.seed import (
     BiRNN,
     BuiltInRNN,
@@ -15,6 +22,7 @@ from rnnspec.reference.seed import (
 )
 
 __all__ = [
+    "LOOPS",
     "BiRNN",
     "BuiltInRNN",
     "Decoder",

@@ -10,15 +10,15 @@ from typing import Any
 
 from torch import Tensor
 
-_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+from rnnspec.config import class_name
+from rnnspec.state import time_axis
 
 
 def check_input(module: Any, x: Tensor) -> None:
     """Raise torch's exception for an input of the wrong rank, dtype, width or length."""
     if x.dim() not in (2, 3):
-        raise ValueError(
-            f"{_NAMES[module.kind]}: Expected input to be 2D or 3D, got {x.dim()}D tensor instead"
-        )
+        name = class_name(module.kind)
+        raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.dim()}D tensor instead")
     weight_dtype = module.weight_ih_l0.dtype
     if x.dtype != weight_dtype:
         raise ValueError(
@@ -30,7 +30,7 @@ def check_input(module: Any, x: Tensor) -> None:
             f"input.size(-1) must be equal to input_size. "
             f"Expected {module.input_size}, got {x.shape[-1]}"
         )
-    time_dim = 1 if module.batch_first and x.dim() == 3 else 0
+    time_dim = time_axis(module.batch_first, x.dim() == 3)
     if x.shape[time_dim] == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from rnnspec.config import gate_count, module_class
 from rnnspec.reference._errors import check_hidden, check_input
 
 __all__ = [
@@ -39,8 +40,6 @@ __all__ = [
 
 State = tuple[Tensor, ...]  # (h,) or (h, c), each (B, H_state)
 Weights = dict[str, Tensor | None]
-
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 class LoopRecurrent(nn.Module):
@@ -76,7 +75,7 @@ class LoopRecurrent(nn.Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        gate_size = _GATES[self.mode] * hidden_size
+        gate_size = gate_count(self.kind) * hidden_size
         out_size = proj_size or hidden_size
         bound = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
@@ -332,10 +331,14 @@ class LoopGRU(LoopRecurrent):
         return h, (h,)
 
 
+LOOPS: dict[str, type[LoopRecurrent]] = {loop.kind: loop for loop in (LoopRNN, LoopLSTM, LoopGRU)}
+"""The loop reference of each kind."""
+
+
 def loop_from_module(module: nn.RNNBase) -> LoopRecurrent:
     """The loop reference for any nn.RNN / nn.LSTM / nn.GRU, with its weights."""
-    for torch_cls, loop_cls in ((nn.LSTM, LoopLSTM), (nn.GRU, LoopGRU), (nn.RNN, LoopRNN)):
-        if isinstance(module, torch_cls):
+    for kind, loop_cls in LOOPS.items():
+        if isinstance(module, module_class(kind)):
             return loop_cls.from_module(module)
     raise TypeError(f"expected nn.RNN, nn.LSTM or nn.GRU, got {type(module).__name__}")
 

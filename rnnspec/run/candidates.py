@@ -10,6 +10,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from rnnspec.config import KINDS, class_name, module_class
 from rnnspec.laws import Subject
 from rnnspec.reference import loops, seed
 from rnnspec.reference.seed import ManualRNN
@@ -18,19 +19,11 @@ from rnnspec.seed.weights import copy_rnn_to_manual
 
 __all__ = [
     "SEED_SUBJECT",
-    "TORCH_MODULES",
     "ManualRNNCandidate",
     "builtin_subjects",
     "seed_class",
     "torch_module",
 ]
-
-TORCH_MODULES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-_LOOPS: dict[str, type[loops.LoopRecurrent]] = {
-    "rnn": loops.LoopRNN,
-    "lstm": loops.LoopLSTM,
-    "gru": loops.LoopGRU,
-}
 
 
 def torch_module(reference: nn.Module) -> nn.Module:
@@ -82,20 +75,12 @@ def builtin_subjects(
     """torch's modules (optional), the loop references, the seed ManualRNN, the seed's classes."""
     full = Scope(devices=devices, errors=errors)
     subjects = []
-    for kind in ("rnn", "lstm", "gru"):
+    for kind in KINDS:
         if torch_modules:
-            subjects.append(
-                Subject(
-                    kind,
-                    torch_module,
-                    full,
-                    f"torch nn.{TORCH_MODULES[kind].__name__}",
-                    TORCH_MODULES[kind],
-                )
-            )
-        subjects.append(
-            Subject(kind, _LOOPS[kind].from_module, full, _LOOPS[kind].__name__, _LOOPS[kind])
-        )
+            name = f"torch nn.{class_name(kind)}"
+            subjects.append(Subject(kind, torch_module, full, name, module_class(kind)))
+        loop = loops.LOOPS[kind]
+        subjects.append(Subject(kind, loop.from_module, full, loop.__name__, loop))
     subjects.append(Subject("rnn", ManualRNNCandidate, MANUAL_SCOPE, "seed ManualRNN"))
     subjects.append(SEED_SUBJECT)
     return subjects

@@ -7,7 +7,6 @@ collects one :class:`~rnnspec.run.report.LawResult` per law into a Report.
 
 from __future__ import annotations
 
-import random
 import re
 import time
 import warnings
@@ -22,6 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from rnnspec.cli.options import MisspelledScopeWarning, misspelled_scope_message
+from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES, fresh_seed
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
 from rnnspec.laws._core import CandidateHung, LawSkipped
 from rnnspec.laws._repro import factory_path
@@ -30,7 +30,6 @@ from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
 __all__ = [
-    "CANDIDATE_KINDS",
     "Plan",
     "check",
     "check_subject",
@@ -42,7 +41,6 @@ __all__ = [
     "run_plan",
 ]
 
-CANDIDATE_KINDS = ("rnn", "lstm", "gru")
 SCOUT_EXAMPLES = (1, 5)
 """Examples per law in the runner's first passes (see :func:`check_subject`)."""
 Progress = Callable[[str, LawResult | None], None]
@@ -75,10 +73,10 @@ def resolve(
     kind: str,
     *,
     scope: Scope | None = None,
-    max_examples: int = 100,
+    max_examples: int = MAX_EXAMPLES,
     seed: int | None = None,
     laws: Iterable[str] | None = None,
-    deadline: float | None = 10.0,
+    deadline: float | None = DEADLINE,
     name: str | None = None,
     constructor: Callable[..., Any] | None = None,
     shrink: bool = True,
@@ -90,8 +88,8 @@ def resolve(
     defaults to ``factory.scope`` when the factory has one, else ``Scope()``; ``seed``
     None picks one (reported).
     """
-    if kind not in CANDIDATE_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(CANDIDATE_KINDS)}; got {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {type(factory).__name__}")
     if deadline is not None and not deadline > 0:
@@ -110,7 +108,7 @@ def resolve(
 def plan_subject(
     subject: Subject,
     *,
-    max_examples: int = 100,
+    max_examples: int = MAX_EXAMPLES,
     seed: int | None = None,
     laws: Iterable[str] | None = None,
     shrink: bool = True,
@@ -118,7 +116,7 @@ def plan_subject(
     """The door for a subject already built (torch's modules, the seed's classes)."""
     if not isinstance(max_examples, int) or isinstance(max_examples, bool) or max_examples < 1:
         raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
-    seed = seed if seed is not None else random.randrange(2**32)
+    seed = seed if seed is not None else fresh_seed()
     return Plan(subject, tuple(_select(subject.kind, laws)), max_examples, seed, shrink)
 
 
@@ -142,10 +140,10 @@ def check(
     kind: str,
     *,
     scope: Scope | None = None,
-    max_examples: int = 100,
+    max_examples: int = MAX_EXAMPLES,
     seed: int | None = None,
     laws: Iterable[str] | None = None,
-    deadline: float | None = 10.0,
+    deadline: float | None = DEADLINE,
     name: str | None = None,
     constructor: Callable[..., Any] | None = None,
     progress: Progress | None = None,
@@ -180,7 +178,7 @@ def check(
 def check_subject(
     subject: Subject,
     *,
-    max_examples: int = 100,
+    max_examples: int = MAX_EXAMPLES,
     seed: int | None = None,
     laws: Iterable[str] | None = None,
     progress: Progress | None = None,

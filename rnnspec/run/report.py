@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from rnnspec.config import Example
+from rnnspec.config import Example, dtype_name
 from rnnspec.devices import Tf32
 from rnnspec.laws._core import Difference
 from rnnspec.scope import Scope
@@ -134,7 +134,7 @@ class Report:
             "first_failed_law": self.first_failed_law,
             "scope": self.scope.as_dict(),
             "tolerances": {
-                str(dtype).removeprefix("torch."): {
+                dtype_name(dtype): {
                     "rtol": tol.rtol,
                     "atol": tol.atol,
                     "grows": f"x (1 + steps / {GROWTH_STEPS})",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rnnspec.config import gate_count
 from rnnspec.reference.seed import (
     BiRNN,
     BuiltInRNN,
@@ -21,16 +22,12 @@ from rnnspec.reference.seed import (
 )
 
 __all__ = [
-    "GATES",
     "copy_manual_to_rnn",
     "copy_rnn_to_manual",
     "linear_parameters",
     "recurrent_parameters",
     "seed_parameters",
 ]
-
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-"""Number of gate blocks stacked in ``weight_ih`` / ``weight_hh`` for each kind."""
 
 
 def _check_plain_rnn(rnn: nn.RNN, manual: ManualRNN) -> None:
@@ -99,11 +96,9 @@ def recurrent_parameters(
     ``I_l`` (``input_size`` for layer 0, ``D * P`` above it):
     ``g H I_l + g H P + 2 g H [bias] + P H [proj]``.
     """
-    if kind not in GATES:
-        raise ValueError(f"kind must be one of {sorted(GATES)}, got {kind!r}")
     if proj_size and kind != "lstm":
         raise ValueError(f"proj_size is only defined for lstm, got kind={kind!r}")
-    gate = GATES[kind] * hidden_size
+    gate = gate_count(kind) * hidden_size
     out = proj_size or hidden_size
     directions = 2 if bidirectional else 1
     total = 0

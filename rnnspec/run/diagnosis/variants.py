@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnspec.config import Example
+from rnnspec.config import KINDS, Example, gate_count, kind_of
 from rnnspec.reference.loops import (
+    LOOPS,
     LoopGRU,
     LoopLSTM,
     LoopRecurrent,
@@ -32,11 +33,11 @@ from rnnspec.reference.loops import (
     linear,
     reverse_time,
 )
+from rnnspec.state import map_state
 
 __all__ = ["SYMPTOMS", "VARIANTS", "Symptom", "Variant"]
 
 Build = Callable[[nn.RNNBase], Callable[..., Any]]
-ALL = ("rnn", "lstm", "gru")
 
 
 def _always(example: Example) -> bool:
@@ -69,11 +70,6 @@ class Symptom:
 
 # -- torch's module with its weights rearranged ---------------------------------------------
 _BLOCKED = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def _kind(module: nn.RNNBase) -> str:
-    return {"LSTM": "lstm", "GRU": "gru"}.get(module.mode, "rnn")
 
 
 def _rearranged(change: Callable[[str, list[Tensor]], list[Tensor]]) -> Build:
@@ -81,7 +77,7 @@ def _rearranged(change: Callable[[str, list[Tensor]], list[Tensor]]) -> Build:
 
     def build(reference: nn.RNNBase) -> nn.RNNBase:
         module = copy.deepcopy(reference)
-        gates = _GATES[_kind(module)]
+        gates = gate_count(kind_of(module))
         with torch.no_grad():
             for name, param in module.named_parameters():
                 if name.startswith(_BLOCKED):
@@ -146,10 +142,7 @@ def _ignore_hx(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
 def _initial_as_final(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
     output, state = _call(module, x, hx)
     if hx is None:
-        zeros = tuple(
-            torch.zeros_like(s) for s in (state if isinstance(state, tuple) else (state,))
-        )
-        return output, zeros if isinstance(state, tuple) else zeros[0]
+        return output, map_state(torch.zeros_like, state)
     return output, hx
 
 
@@ -173,14 +166,11 @@ def _reshaped_not_transposed(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[An
 
 
 # -- one method of a loop reference overridden ----------------------------------------------
-_LOOPS: dict[str, type[LoopRecurrent]] = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}
-
-
 def _on_loop(mixin: type[LoopRecurrent]) -> Build:
     """``mixin`` over the loop reference of the module's kind, with the module's weights."""
 
     def build(reference: nn.RNNBase) -> nn.Module:
-        return _loop_class(mixin, _kind(reference)).from_module(reference)
+        return _loop_class(mixin, kind_of(reference)).from_module(reference)
 
     return build
 
@@ -191,7 +181,7 @@ _MIXED: dict[tuple[str, str], type[LoopRecurrent]] = {}
 def _loop_class(mixin: type[LoopRecurrent], kind: str) -> type[LoopRecurrent]:
     key = (mixin.__qualname__, kind)
     if key not in _MIXED:
-        base = _LOOPS[kind]
+        base = LOOPS[kind]
         _MIXED[key] = type(f"{mixin.__name__}{base.__name__}", (mixin, base), {})
     return _MIXED[key]
 
@@ -356,7 +346,7 @@ def _unbatched(example: Example) -> bool:
 
 
 def _batch_first(example: Example) -> bool:
-    return example.config.batch_first and example.batch_size is not None
+    return example.time_axis == 1
 
 
 def _two_steps(example: Example) -> bool:
@@ -440,14 +430,14 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         "drops-b-hh",
         "the hidden-hidden bias b_hh is never added; torch adds both b_ih and b_hh",
-        ALL,
+        KINDS,
         _on_loop(_DropsBiasHH),
         _biased,
     ),
     Variant(
         "drops-b-ih",
         "the input-hidden bias b_ih is never added; torch adds both b_ih and b_hh",
-        ALL,
+        KINDS,
         _on_loop(_DropsBiasIH),
         _biased,
     ),
@@ -455,14 +445,14 @@ VARIANTS: tuple[Variant, ...] = (
         "b-ih-doubled",
         "the input-hidden bias b_ih is added twice (a bias folded into another and added "
         "again); torch adds b_ih once",
-        ALL,
+        KINDS,
         _scaled_bias("bias_ih", 2.0),
         _biased,
     ),
     Variant(
         "b-hh-doubled",
         "the hidden-hidden bias b_hh is added twice; torch adds b_hh once",
-        ALL,
+        KINDS,
         _scaled_bias("bias_hh", 2.0),
         _biased,
     ),
@@ -479,7 +469,7 @@ VARIANTS: tuple[Variant, ...] = (
         "reverse-not-flipped-back",
         "the reverse direction's outputs are left in reversed time order; torch flips "
         "them back so that output[t] of both directions is about step t",
-        ALL,
+        KINDS,
         _on_loop(_ReverseNotFlippedBack),
         _bidirectional,
     ),
@@ -487,7 +477,7 @@ VARIANTS: tuple[Variant, ...] = (
         "reverse-uses-forward-weights",
         "the reverse direction runs with the forward direction's weights; torch gives it "
         "its own (the *_reverse parameters)",
-        ALL,
+        KINDS,
         _on_loop(_ReverseUsesForwardWeights),
         _bidirectional,
     ),
@@ -495,7 +485,7 @@ VARIANTS: tuple[Variant, ...] = (
         "layers-share-weights",
         "the layers above the second run with the second layer's weights (one cell "
         "shared, as `[cell] * n` does); torch gives every layer its own",
-        ALL,
+        KINDS,
         _on_loop(_LayersShareWeights),
         _layers(3),
     ),
@@ -503,7 +493,7 @@ VARIANTS: tuple[Variant, ...] = (
         "layer-fed-predecessor-input",
         "a layer is fed the input of the layer before it, not that layer's output "
         "(wherever the widths agree); in torch layer k reads layer k-1's output",
-        ALL,
+        KINDS,
         _on_loop(_FedPredecessorInput),
         _layers(2),
     ),
@@ -511,7 +501,7 @@ VARIANTS: tuple[Variant, ...] = (
         "upper-layer-reads-reverse-half-twice",
         "a layer above the first reads the previous layer's reverse half twice; torch "
         "feeds it the whole [forward | reverse] output",
-        ALL,
+        KINDS,
         _on_loop(_ReverseHalfTwice),
         _upper_bidirectional,
     ),
@@ -519,7 +509,7 @@ VARIANTS: tuple[Variant, ...] = (
         "last-output-repeated",
         "the output's last time step repeats the step before it (an off-by-one collecting "
         "outputs); in torch the last step's output is the last state",
-        ALL,
+        KINDS,
         _on_loop(_LastOutputRepeated),
         _two_steps,
     ),
@@ -533,7 +523,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         "hx-ignored",
         "the given initial state is ignored and every call starts from zeros",
-        ALL,
+        KINDS,
         _wrapped(_ignore_hx),
         _with_hx,
     ),
@@ -541,14 +531,14 @@ VARIANTS: tuple[Variant, ...] = (
         "final-state-is-initial",
         "the returned final state is the initial state, never updated; torch returns the "
         "state after the last step",
-        ALL,
+        KINDS,
         _wrapped(_initial_as_final),
     ),
     # the interface
     Variant(
         "batch-first-ignored",
         "batch_first=True is ignored: (B, T, I) input is read as (T, B, I)",
-        ALL,
+        KINDS,
         _wrapped(_batch_first_ignored),
         _batch_first,
     ),
@@ -556,7 +546,7 @@ VARIANTS: tuple[Variant, ...] = (
         "batch-first-reshaped",
         "batch-first input is reshaped to (T, B, I) instead of transposed, which mixes "
         "samples and steps; torch transposes",
-        ALL,
+        KINDS,
         _wrapped(_reshaped_not_transposed),
         _batch_first,
     ),
@@ -564,7 +554,7 @@ VARIANTS: tuple[Variant, ...] = (
         "unbatched-keeps-batch-dim",
         "for unbatched (T, I) input the output keeps a leading batch dimension of 1; torch "
         "returns (T, D*H_out)",
-        ALL,
+        KINDS,
         _wrapped(_unbatched_keeps_batch),
         _unbatched,
     ),
