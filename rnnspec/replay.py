@@ -52,7 +52,8 @@ def replay(
     Returns 1 when the law fails again (the disagreement is printed), 0 when it holds.
     """
     from rnnspec.laws import LAWS
-    from rnnspec.laws._core import CandidateHung, LawFailure, Subject, Trial
+    from rnnspec.laws._core import Subject, Trial
+    from rnnspec.laws._failure import CandidateHung, LawFailure
     from rnnspec.laws._repro import factory_path
 
     law = LAWS[law_id]

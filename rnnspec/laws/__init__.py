@@ -17,7 +17,8 @@ from rnnspec.laws import (  # noqa: F401 - imported for registration
     shapes,
     structure,
 )
-from rnnspec.laws._core import LAWS, Law, LawFailure, LawSkipped, Outcome, Subject, Trial, law
+from rnnspec.laws._core import LAWS, Law, Outcome, Subject, Trial, law
+from rnnspec.laws._failure import LawFailure, LawSkipped
 
 _ORDER = (
     "equivalence",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rnnspec.tolerance import tolerance
 
 if TYPE_CHECKING:
-    from rnnspec.laws._core import LawFailure
+    from rnnspec.laws._failure import LawFailure
 
 __all__ = ["factory_path", "preamble", "repro", "tolerance_line"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
 from rnnspec.state import batch_axis, map_state, select_samples
 

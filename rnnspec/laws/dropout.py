@@ -8,7 +8,8 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from rnnspec.laws._core import LawFailure, Subject, Trial, law
+from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import factory_path, preamble
 from rnnspec.laws.equivalence import expected_outcome
 from rnnspec.laws.structure import state_rows, sub_reference

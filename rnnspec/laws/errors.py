@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from rnnspec.config import Example
-from rnnspec.laws._core import LawFailure, Subject, Trial, law
+from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
 from rnnspec.state import State, as_state, time_axis
 

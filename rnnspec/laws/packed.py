@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
 from rnnspec.state import batch_axis, select_samples, time_axis
 from rnnspec.strategies import lengths

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from torch import Tensor, nn
 
 from rnnspec.config import Example
-from rnnspec.laws._core import LawFailure, Outcome, Subject, Trial, law
+from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
 from rnnspec.state import State, as_state, map_state
 

@@ -11,7 +11,7 @@ import torch
 
 from rnnspec.config import Example, dtype_name
 from rnnspec.devices import Tf32
-from rnnspec.laws._core import Difference
+from rnnspec.laws._failure import Difference
 from rnnspec.scope import Scope
 from rnnspec.text import table
 from rnnspec.tolerance import GROWTH_STEPS, tolerance
