@@ -223,7 +223,8 @@ def test_dynamo_runs_a_packed_batch_through_sequence_lens(kind: str) -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("extra")
 def test_the_cached_translation_registry_changes_no_byte_of_an_export() -> None:
-    from rnnspec.modes.onnx import _as_in_a_fresh_process, _quiet_onnx, export_onnx
+    from rnnspec.modes.onnx import export_onnx
+    from rnnspec.modes.onnx_candidate import _as_in_a_fresh_process, _quiet_onnx
 
     example = Example(RNNConfig("lstm", 2, 3, num_layers=2), 2, seq_len=3, dtype="float32")
     reference, (x, hx) = example.reference(), example.inputs()

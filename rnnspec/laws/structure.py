@@ -72,7 +72,11 @@ def stacked_composition(trial: Trial) -> None:
         part = _run(trial, sub, layer_input, rows)
         layer_input = part.output
         states.append(part.states)
-    stacked = tuple(torch.cat([s[i] for s in states]) for i in range(len(states[0])))
+    for name, parts in zip(("h_n", "c_n"), zip(*states, strict=True), strict=False):
+        if any(p.dim() != parts[0].dim() or p.shape[1:] != parts[0].shape[1:] for p in parts):
+            shapes = ", ".join(str(list(p.shape)) for p in parts)
+            trial.fail(f"the one-layer runs' {name} cannot be stacked: shapes {shapes}")
+    stacked = tuple(torch.cat(parts) for parts in zip(*states, strict=True))
     trial.equal_outcomes(whole, Outcome(layer_input, stacked), "stacked vs layer by layer")
 
 
