@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 SCOUT_EXAMPLES = (1, 5)
-"""Examples per law in the runner's first passes (see :func:`check_subject`)."""
+"""Examples per law in all by the end of each of the runner's first passes (see
+:func:`run_plan`)."""
 Progress = Callable[[str, LawResult | None], None]
 _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
 
@@ -64,8 +65,28 @@ class Plan:
 
     @property
     def budgets(self) -> list[int]:
-        """The examples per law of each pass: the scouting passes, then the whole budget."""
+        """The examples per law run by the end of each pass: scouting, then the whole budget."""
         return sorted({min(n, self.max_examples) for n in (*SCOUT_EXAMPLES, self.max_examples)})
+
+    def passes(self) -> list[tuple[int, int]]:
+        """``(examples, seed)`` of each pass: each runs the examples its budget adds.
+
+        A pass does not start over from its forerunners' examples: it runs what its budget
+        adds to theirs, from a seed of its own derived from the run's (the first pass
+        runs from the run's seed itself).  Only Hypothesis's simplest example, which
+        every run tries first, comes again in each pass.  The passes depend on the seed
+        and the budget alone, so ``seed`` and ``max_examples`` replay a run.
+        """
+        budgets, done, passes = self.budgets, 0, []
+        for i, budget in enumerate(budgets):
+            passes.append((budget - done, pass_seed(self.seed, i)))
+            done = budget
+        return passes
+
+
+def pass_seed(seed: int, index: int) -> int:
+    """The Hypothesis seed of pass ``index`` of a run with ``seed`` (pass 0: ``seed``)."""
+    return seed if index == 0 else (seed * 1_000_003 + index) % 2**64
 
 
 def resolve(
@@ -192,9 +213,10 @@ def check_subject(
 def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     """Run every law of ``plan`` under the run's conditions; collect their results.
 
-    Passes of growing budgets: every law first runs one example, then five (the
-    expensive laws after the others' one and five), then the laws still passing run
-    their whole budget.
+    Passes of growing budgets: every law first runs one example, then four more (the
+    expensive laws after the others' first two passes), then the laws still passing
+    run the rest of their budget (:meth:`Plan.passes`: no pass repeats another's
+    examples, and a law's result counts the examples of all its passes).
     Most bugs show within a few examples, so a wrong candidate's first failure comes
     within a second or so whichever law finds it, instead of after every law before it
     has run in full.  ``progress(law_id, None)`` is called
@@ -202,7 +224,7 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     """
     subject, selected, max_examples = plan.subject, plan.laws, plan.max_examples
     report = Report(subject.kind, subject.name, subject.scope, plan.seed, max_examples)
-    budgets = plan.budgets
+    passes = plan.passes()
     decided: dict[str, LawResult] = {}
     scouted: dict[str, LawResult] = {}
     start = time.perf_counter()
@@ -210,19 +232,19 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     # process can cost seconds (meta-shapes imports torch._dynamo), which must not delay
     # the cheap laws' second look.  Within a stage, registry order.
     order = sorted(selected, key=lambda law: law.expensive)
-    stages = [(b, [law for law in order if not law.expensive]) for b in budgets[:-1]]
-    stages += [(b, [law for law in order if law.expensive]) for b in budgets[:-1]]
-    stages.append((budgets[-1], order))
+    stages = [(p, [law for law in order if not law.expensive]) for p in passes[:-1]]
+    stages += [(p, [law for law in order if law.expensive]) for p in passes[:-1]]
+    stages.append((passes[-1], order))
     with conditions():
-        for budget, laws_of_stage in stages:
-            last = budget == budgets[-1]
+        for (examples, seed), laws_of_stage in stages:
+            last = laws_of_stage is order
             for law in laws_of_stage:
                 if law.id in decided:
                     continue
                 if progress and last:
                     progress(law.id, None)
                 offset = time.perf_counter() - start
-                result = run_law(law, subject, max_examples=budget, seed=plan.seed,
+                result = run_law(law, subject, max_examples=examples, seed=seed,
                                  shrink=plan.shrink)  # fmt: skip
                 result = _after(result, scouted.get(law.id))
                 if result.status == "passed" and not last:
@@ -250,8 +272,8 @@ def run_one(plan: Plan, law: Law) -> LawResult:
     """
     before: LawResult | None = None
     with conditions():
-        for budget in plan.budgets:
-            result = run_law(law, plan.subject, max_examples=budget, seed=plan.seed,
+        for examples, seed in plan.passes():
+            result = run_law(law, plan.subject, max_examples=examples, seed=seed,
                              shrink=plan.shrink)  # fmt: skip
             result = _after(result, before)
             if result.status != "passed":
