@@ -42,8 +42,7 @@ __all__ = [
 ]
 
 SCOUT_EXAMPLES = (1, 5)
-"""Examples per law in all by the end of each of the runner's first passes (see
-:func:`run_plan`)."""
+"""Examples per law in the runner's first passes (see :func:`run_plan`)."""
 Progress = Callable[[str, LawResult | None], None]
 _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
 
@@ -65,28 +64,32 @@ class Plan:
 
     @property
     def budgets(self) -> list[int]:
-        """The examples per law run by the end of each pass: scouting, then the whole budget."""
+        """The examples per law by the end of each pass: the scouting passes, the whole budget."""
         return sorted({min(n, self.max_examples) for n in (*SCOUT_EXAMPLES, self.max_examples)})
 
     def passes(self) -> list[tuple[int, int]]:
-        """``(examples, seed)`` of each pass: each runs the examples its budget adds.
+        """``(max_examples, seed)`` of each pass of a law.
 
-        A pass does not start over from its forerunners' examples: it runs what its budget
-        adds to theirs, from a seed of its own derived from the run's (the first pass
-        runs from the run's seed itself).  Only Hypothesis's simplest example, which
-        every run tries first, comes again in each pass.  The passes depend on the seed
-        and the budget alone, so ``seed`` and ``max_examples`` replay a run.
+        The scouting passes run from the run's seed, each again from the start (the
+        second's first example is the first pass's).  The pass of the whole budget, where
+        it goes beyond them, does not repeat them: from a seed of its own, derived from
+        the run's, it runs what the budget adds to the last scouting pass, and one more
+        for Hypothesis's simplest example, which every run tries first and the scouting
+        already ran.  The passes depend on the seed and the budget alone, so ``seed`` and
+        ``max_examples`` replay a run, and a run of ``max(SCOUT_EXAMPLES)`` examples is
+        the scouting of a longer one.
         """
-        budgets, done, passes = self.budgets, 0, []
-        for i, budget in enumerate(budgets):
-            passes.append((budget - done, pass_seed(self.seed, i)))
-            done = budget
-        return passes
+        budgets = self.budgets
+        scouting = [(b, self.seed) for b in budgets if b <= max(SCOUT_EXAMPLES)]
+        if len(scouting) == len(budgets):
+            return scouting
+        rest = budgets[-1] - scouting[-1][0] + 1
+        return [*scouting, (rest, whole_budget_seed(self.seed))]
 
 
-def pass_seed(seed: int, index: int) -> int:
-    """The Hypothesis seed of pass ``index`` of a run with ``seed`` (pass 0: ``seed``)."""
-    return seed if index == 0 else (seed * 1_000_003 + index) % 2**64
+def whole_budget_seed(seed: int) -> int:
+    """The Hypothesis seed of the whole-budget pass of a run with ``seed``."""
+    return (seed * 1_000_003 + 1) % 2**64
 
 
 def resolve(
@@ -213,10 +216,10 @@ def check_subject(
 def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     """Run every law of ``plan`` under the run's conditions; collect their results.
 
-    Passes of growing budgets: every law first runs one example, then four more (the
-    expensive laws after the others' first two passes), then the laws still passing
-    run the rest of their budget (:meth:`Plan.passes`: no pass repeats another's
-    examples, and a law's result counts the examples of all its passes).
+    Passes of growing budgets: every law first runs one example, then five (the
+    expensive laws after the others' one and five), then the laws still passing run
+    the rest of their whole budget (:meth:`Plan.passes`: not the scouted examples again;
+    a law's result counts the examples of all its passes).
     Most bugs show within a few examples, so a wrong candidate's first failure comes
     within a second or so whichever law finds it, instead of after every law before it
     has run in full.  ``progress(law_id, None)`` is called
