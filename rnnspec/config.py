@@ -183,7 +183,8 @@ class RNNConfig:
         it is a deep copy of one built earlier for the same arguments (kept in a small
         cache, never handed out): copying is a few times cheaper than constructing, and
         the laws build the same reference many times (twice in one example, and again in
-        every law that draws it).
+        every law that draws it).  A seed not kept yet for a config that is (another
+        example's) is a copy of that one with its weights drawn again: the same values.
         """
         import torch
 
@@ -209,6 +210,26 @@ class RNNConfig:
                 )
         return module.to(device=device, dtype=dtype).eval()
 
+    def _reseeded(self, seed: int, like: nn.RNNBase) -> nn.RNNBase:
+        """What ``_build(seed, dtype, "cpu")`` returns, made from ``like``: a CPU module
+        this config built with another seed and the same dtype (a copy of it, its weights
+        drawn again).  The same values: drawn in float64, rounded to the default dtype
+        (the constructor's), then to the module's dtype, as ``_build`` does.
+        """
+        import torch
+
+        module = _copy(like)
+        generator = torch.Generator().manual_seed(seed)
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        default = torch.get_default_dtype()
+        with torch.no_grad():
+            for p in module.parameters():
+                drawn = torch.empty(p.shape, dtype=torch.float64).uniform_(
+                    -bound, bound, generator=generator
+                )
+                p.copy_(drawn.to(default))
+        return module
+
 
 class _Built:
     """RNNConfig.build's CPU modules by ``(config, seed, dtype)``, never handed out.
@@ -223,6 +244,8 @@ class _Built:
             OrderedDict()
         )
         self.total = 0
+        # the key of the latest kept module of each (config, dtype), to reseed on a miss
+        self.like: dict[tuple[RNNConfig, torch.dtype], tuple[RNNConfig, int, torch.dtype]] = {}
         self.lock = threading.Lock()
 
     def fresh(self, key: tuple[RNNConfig, int, torch.dtype]) -> nn.RNNBase:
@@ -232,20 +255,68 @@ class _Built:
             if kept is not None:
                 self.kept.move_to_end(key)
         if kept is not None:
-            return copy.deepcopy(kept[0])
+            return _copy(kept[0])
         config, seed, dtype = key
-        module = config._build(seed, dtype, "cpu")
+        with self.lock:  # a kept module of this config and dtype, built with another seed
+            like = self.kept.get(self.like.get((config, dtype), key))
+        if like is not None:  # copying it and drawing its weights again skips the constructor
+            module = config._reseeded(seed, like[0])
+        else:
+            module = config._build(seed, dtype, "cpu")
         size = sum(p.numel() for p in module.parameters())
         if size <= self.elements // 8:
             with self.lock:
                 if key not in self.kept:
                     self.kept[key] = (module, size)
                     self.total += size
+                self.like[config, dtype] = key
                 while len(self.kept) > self.modules or self.total > self.elements:
-                    _, (_, dropped) = self.kept.popitem(last=False)
+                    gone, (_, dropped) = self.kept.popitem(last=False)
                     self.total -= dropped
-            return copy.deepcopy(module)
+                    if self.like.get((gone[0], gone[2])) == gone:  # at most one per kept
+                        del self.like[gone[0], gone[2]]
+            return _copy(module)
         return module
+
+
+def _copy(module: nn.RNNBase) -> nn.RNNBase:
+    """``copy.deepcopy(module)`` for a kept module, done as deepcopy does it (a deep copy
+    of its state, then ``__setstate__``) but a few times faster for what such a module
+    holds: strings, numbers, parameters, and dicts, lists, sets and tuples of them.
+    Anything else in the state goes through ``copy.deepcopy`` itself.
+
+    The state is ``__getstate__``'s without its check for replaced weights: a kept
+    module is never handed out, so its weights are the ones it was built with.
+    """
+    import torch
+
+    memo: dict[int, Any] = {}
+    state = module.__dict__.copy()
+    state.pop("_flat_weight_refs", None)  # as RNNBase.__getstate__: __setstate__ rebuilds them
+    state.pop("_compiled_call_impl", None)  # as Module.__getstate__
+    new = module.__class__.__new__(module.__class__)
+    new.__setstate__({k: _deep(v, memo, torch.nn.Parameter) for k, v in state.items()})
+    return new
+
+
+def _deep(value: Any, memo: dict[int, Any], parameter: type) -> Any:
+    kind = type(value)
+    if kind is parameter:
+        new = memo.get(id(value))
+        if new is None:  # as Parameter.__deepcopy__ (clone preserves the memory format)
+            new = memo[id(value)] = kind(value.data.clone(), value.requires_grad)
+        return new
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict or kind is OrderedDict:
+        return kind((k, _deep(v, memo, parameter)) for k, v in value.items())
+    if kind is list:
+        return [_deep(v, memo, parameter) for v in value]
+    if kind is tuple:
+        return tuple(_deep(v, memo, parameter) for v in value)
+    if kind is set and all(type(v) is str for v in value):
+        return set(value)
+    return copy.deepcopy(value, memo)
 
 
 _BUILT = _Built()

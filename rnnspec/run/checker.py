@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 SCOUT_EXAMPLES = (1, 5)
-"""Examples per law in the runner's first passes (see :func:`check_subject`)."""
+"""Examples per law in the runner's first passes (see :func:`run_plan`)."""
 Progress = Callable[[str, LawResult | None], None]
 _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
 
@@ -64,8 +64,32 @@ class Plan:
 
     @property
     def budgets(self) -> list[int]:
-        """The examples per law of each pass: the scouting passes, then the whole budget."""
+        """The examples per law by the end of each pass: the scouting passes, the whole budget."""
         return sorted({min(n, self.max_examples) for n in (*SCOUT_EXAMPLES, self.max_examples)})
+
+    def passes(self) -> list[tuple[int, int]]:
+        """``(max_examples, seed)`` of each pass of a law.
+
+        The scouting passes run from the run's seed, each again from the start (the
+        second's first example is the first pass's).  The pass of the whole budget, where
+        it goes beyond them, does not repeat them: from a seed of its own, derived from
+        the run's, it runs what the budget adds to the last scouting pass, and one more
+        for Hypothesis's simplest example, which every run tries first and the scouting
+        already ran.  The passes depend on the seed and the budget alone, so ``seed`` and
+        ``max_examples`` replay a run, and a run of ``max(SCOUT_EXAMPLES)`` examples is
+        the scouting of a longer one.
+        """
+        budgets = self.budgets
+        scouting = [(b, self.seed) for b in budgets if b <= max(SCOUT_EXAMPLES)]
+        if len(scouting) == len(budgets):
+            return scouting
+        rest = budgets[-1] - scouting[-1][0] + 1
+        return [*scouting, (rest, whole_budget_seed(self.seed))]
+
+
+def whole_budget_seed(seed: int) -> int:
+    """The Hypothesis seed of the whole-budget pass of a run with ``seed``."""
+    return (seed * 1_000_003 + 1) % 2**64
 
 
 def resolve(
@@ -194,7 +218,8 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
 
     Passes of growing budgets: every law first runs one example, then five (the
     expensive laws after the others' one and five), then the laws still passing run
-    their whole budget.
+    the rest of their whole budget (:meth:`Plan.passes`: not the scouted examples again;
+    a law's result counts the examples of all its passes).
     Most bugs show within a few examples, so a wrong candidate's first failure comes
     within a second or so whichever law finds it, instead of after every law before it
     has run in full.  ``progress(law_id, None)`` is called
@@ -202,7 +227,7 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     """
     subject, selected, max_examples = plan.subject, plan.laws, plan.max_examples
     report = Report(subject.kind, subject.name, subject.scope, plan.seed, max_examples)
-    budgets = plan.budgets
+    passes = plan.passes()
     decided: dict[str, LawResult] = {}
     scouted: dict[str, LawResult] = {}
     start = time.perf_counter()
@@ -210,19 +235,19 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     # process can cost seconds (meta-shapes imports torch._dynamo), which must not delay
     # the cheap laws' second look.  Within a stage, registry order.
     order = sorted(selected, key=lambda law: law.expensive)
-    stages = [(b, [law for law in order if not law.expensive]) for b in budgets[:-1]]
-    stages += [(b, [law for law in order if law.expensive]) for b in budgets[:-1]]
-    stages.append((budgets[-1], order))
+    stages = [(p, [law for law in order if not law.expensive]) for p in passes[:-1]]
+    stages += [(p, [law for law in order if law.expensive]) for p in passes[:-1]]
+    stages.append((passes[-1], order))
     with conditions():
-        for budget, laws_of_stage in stages:
-            last = budget == budgets[-1]
+        for (examples, seed), laws_of_stage in stages:
+            last = laws_of_stage is order
             for law in laws_of_stage:
                 if law.id in decided:
                     continue
                 if progress and last:
                     progress(law.id, None)
                 offset = time.perf_counter() - start
-                result = run_law(law, subject, max_examples=budget, seed=plan.seed,
+                result = run_law(law, subject, max_examples=examples, seed=seed,
                                  shrink=plan.shrink)  # fmt: skip
                 result = _after(result, scouted.get(law.id))
                 if result.status == "passed" and not last:
@@ -250,8 +275,8 @@ def run_one(plan: Plan, law: Law) -> LawResult:
     """
     before: LawResult | None = None
     with conditions():
-        for budget in plan.budgets:
-            result = run_law(law, plan.subject, max_examples=budget, seed=plan.seed,
+        for examples, seed in plan.passes():
+            result = run_law(law, plan.subject, max_examples=examples, seed=seed,
                              shrink=plan.shrink)  # fmt: skip
             result = _after(result, before)
             if result.status != "passed":
