@@ -34,5 +34,9 @@ def test_check_catches_the_mutant(mutant: Mutant) -> None:
     # caught by a law that found the bug, not by the runner failing to run a law
     crashed = [r.law for r in failed.values() if " could not run: " in r.message.splitlines()[0]]
     assert crashed == [], report.summary()
-    assert report.first_failed_law == FIRST_FAILING[mutant.name], report.summary()
-    assert failed[report.first_failed_law].status == "failed"
+    # the README's first failing law (measured with shrinking, whose timing can put another
+    # failing law first) fails here too, as a failure of the law
+    first = FIRST_FAILING[mutant.name]
+    assert first in failed, report.summary()
+    assert failed[first].status == "failed"
+    assert report.first_failed_law in failed
