@@ -20,13 +20,8 @@ from typing import Any
 
 import pytest
 
-from rnnspec.cli.options import (
-    MisspelledScopeWarning,
-    UsageError,
-    add_options,
-    load_object,
-    parse_laws,
-)
+from rnnspec.cli.options import UsageError, add_options, load_object, parse_laws
+from rnnspec.run.misspelled import MisspelledScopeWarning
 
 PREFIX = "rnnspec-"
 ROOT = "rnnspec"  # the collector's name: node ids are rnnspec::<kind>::<law>

@@ -15,8 +15,9 @@ import pytest
 
 from rnnspec import LAWS, LawResult, Scope, check
 from rnnspec.cli.main import main
-from rnnspec.cli.options import MisspelledScopeWarning, UsageError, load_object, misspelled_scope
+from rnnspec.cli.options import UsageError, load_object
 from rnnspec.run.causes import COMPARES_WITH_TORCH, mark_probable_causes
+from rnnspec.run.misspelled import MisspelledScopeWarning, misspelled_scope
 
 pytest_plugins = ["pytester"]
 

@@ -7,13 +7,11 @@ types, defaults and help.  This module imports no torch.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import os
 import sys
 import sysconfig
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +21,10 @@ from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES
 __all__ = [
     "DEFAULT_RUN_EXAMPLES",
     "OPTIONS",
-    "MisspelledScopeWarning",
     "Option",
     "UsageError",
     "load_object",
-    "misspelled_scope",
     "positive_int",
-    "warn_misspelled_scope",
 ]
 
 DEFAULT_RUN_EXAMPLES = 25
@@ -166,46 +161,6 @@ def _user_frame(exc: BaseException) -> str:
     if not chosen:
         return "an unknown place"
     return f"{chosen[-1].filename}, line {chosen[-1].lineno}"
-
-
-class MisspelledScopeWarning(UserWarning):
-    """The factory has no ``scope`` but an attribute whose name is close to it."""
-
-
-def misspelled_scope(factory: Any) -> list[str]:
-    """Attributes of ``factory`` that look like a misspelled ``scope`` (when it has none).
-
-    Close by difflib's ratio (``scopes``, ``scop``, ``_scope``) or equal but for case
-    (``Scope``, ``SCOPE``); dunder names are not considered.
-    """
-    if hasattr(factory, "scope"):
-        return []
-    names = set(dir(factory))
-    func = getattr(factory, "__func__", None)  # a bound method: its function's attributes
-    if func is not None:
-        names |= set(dir(func))
-    names = {n for n in names if not (n.startswith("__") and n.endswith("__"))}
-    close = set(difflib.get_close_matches("scope", names, n=5, cutoff=0.75))
-    close |= {n for n in names if n.lower() == "scope"}
-    return sorted(close)
-
-
-def warn_misspelled_scope(factory: Any, stacklevel: int = 2) -> None:
-    """Warn (MisspelledScopeWarning) when ``factory`` has a misspelled ``scope``."""
-    message = misspelled_scope_message(factory)
-    if message:
-        warnings.warn(message, MisspelledScopeWarning, stacklevel=stacklevel + 1)
-
-
-def misspelled_scope_message(factory: Any) -> str | None:
-    names = misspelled_scope(factory)
-    if not names:
-        return None
-    shown = ", ".join(f"factory.{n}" for n in names)
-    return (
-        f"{shown} is ignored: rnnspec reads factory.scope (a misspelling?); "
-        "checking with the default Scope()"
-    )
 
 
 def parse_laws(text: str | None) -> list[str] | None:

@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from rnnspec.cli.options import MisspelledScopeWarning, misspelled_scope_message
 from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES, fresh_seed
 from rnnspec.laws import LAWS, Law, LawFailure, Subject, Trial
 from rnnspec.laws._failure import CandidateHung, LawSkipped
 from rnnspec.laws._repro import factory_path
 from rnnspec.run.causes import mark_probable_causes
+from rnnspec.run.misspelled import MisspelledScopeWarning, misspelled_scope_message
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
