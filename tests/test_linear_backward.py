@@ -31,9 +31,6 @@ from rnnspec.reference.loops import (
     LoopLSTM,
     LoopRecurrent,
     LoopRNN,
-    State,
-    Weights,
-    reverse_time,
 )
 from rnnspec.reference.seed import BuiltInRNN
 
@@ -157,28 +154,10 @@ def test_guard_flags_the_indexed_premul_loop(name):
 
 # -- the loop references ------------------------------------------------------------
 class _IndexedSteps(LoopRecurrent):
-    """Mutant: ``run_direction`` as it was, stepping with ``x[t]`` (quadratic backward)."""
+    """Mutant: the steps as they were, ``x[t]`` (quadratic backward)."""
 
-    def run_direction(
-        self, x: Tensor, state: State, w: Weights, lengths: Tensor | None, reverse: bool
-    ) -> tuple[Tensor, State]:
-        if reverse:
-            x = reverse_time(x, lengths)
-        outputs = []
-        for t in range(x.shape[0]):
-            out, new_state = self.cell(x[t], state, w)
-            if lengths is not None:
-                alive = (t < lengths).unsqueeze(1)  # (B, 1)
-                new_state = tuple(
-                    torch.where(alive, n, s) for n, s in zip(new_state, state, strict=True)
-                )
-                out = torch.where(alive, out, torch.zeros_like(out))
-            state = new_state
-            outputs.append(out)
-        y = torch.stack(outputs)  # (T, B, H_out)
-        if reverse:
-            y = reverse_time(y, lengths)
-        return y, state
+    def steps(self, x: Tensor) -> list[Tensor]:
+        return [x[t] for t in range(x.shape[0])]
 
 
 class IndexedRNN(_IndexedSteps, LoopRNN):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -149,16 +150,11 @@ class LoopRecurrent(nn.Module):
     def run_direction(
         self, x: Tensor, state: State, w: Weights, lengths: Tensor | None, reverse: bool
     ) -> tuple[Tensor, State]:
-        """Run one direction of one layer over ``x`` (T, B, I).
-
-        The steps are ``x.unbind(0)`` rather than ``x[t]``: when ``x`` requires grad (an
-        input under test, or the layer below's output), each ``x[t]``'s backward writes a
-        gradient as large as all of ``x``, which makes the backward quadratic in ``T``.
-        """
+        """Run one direction of one layer over ``x`` (T, B, I), one of :meth:`steps` at a time."""
         if reverse:
             x = reverse_time(x, lengths)
         outputs = []
-        for t, x_t in enumerate(x.unbind(0)):  # x_t: (B, I)
+        for t, x_t in enumerate(self.steps(x)):  # x_t: (B, I)
             out, new_state = self.cell(x_t, state, w)
             if lengths is not None:  # packed: finished sequences keep their state
                 alive = (t < lengths).unsqueeze(1)  # (B, 1)
@@ -172,6 +168,15 @@ class LoopRecurrent(nn.Module):
         if reverse:
             y = reverse_time(y, lengths)
         return y, state
+
+    def steps(self, x: Tensor) -> Sequence[Tensor]:
+        """The time steps of ``x``: ``x.unbind(0)`` rather than ``x[t]``.
+
+        When ``x`` requires grad (an input under test, or the layer below's output), each
+        ``x[t]``'s backward writes a gradient as large as all of ``x``, which makes the
+        backward quadratic in ``T``; unbind's backward is one stack.
+        """
+        return x.unbind(0)
 
     def run_layer(
         self, x: Tensor, states: list[State], layer: int, lengths: Tensor | None
