@@ -73,7 +73,7 @@ def test_every_law_has_a_unique_id_a_sentence_and_kinds() -> None:
         )
     }
     assert defined == set(LAWS)
-    readme = (laws_dir.parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| ([a-z0-9-]+) \| .+ \| (?:rnn|seed)[a-z, ]*\|$", readme, re.M))
     assert listed == set(LAWS)
     for law_id, law in LAWS.items():

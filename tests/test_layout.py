@@ -93,7 +93,7 @@ def test_every_module_imports(name: str) -> None:
 
 
 def test_the_readme_architecture_names_every_module() -> None:
-    readme = (ROOT.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("## Architecture", 1)[1].split("```", 2)[1]
     top = {p.name for p in ROOT.iterdir() if p.name != "__pycache__" and p.name != "py.typed"}
     missing = sorted(name for name in top if (name + "/" if "." not in name else name) not in block)

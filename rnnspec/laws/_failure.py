@@ -69,7 +69,10 @@ class LawFailure(AssertionError):
         self.law, self.subject, self.problem = law, subject, problem
         self.example, self.draws = example, dict(draws or {})
         self.differences, self.notes = differences, notes
-        super().__init__(self.message())
+        super().__init__(problem)  # the message is rendered when read (shrinking makes many)
+
+    def __str__(self) -> str:
+        return self.message()
 
     @property
     def difference(self) -> Difference | None:
