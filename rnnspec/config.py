@@ -198,37 +198,40 @@ class RNNConfig:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
-            module = module_class(self.kind)(**self.kwargs())
-        generator = torch.Generator().manual_seed(seed)
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for p in module.parameters():
-                p.copy_(
-                    torch.empty(p.shape, dtype=torch.float64).uniform_(
-                        -bound, bound, generator=generator
-                    )
-                )
-        return module.to(device=device, dtype=dtype).eval()
+            module = module_class(self.kind)(**self.kwargs(), dtype=dtype)
+        self._draw_weights(module, seed)
+        module.eval()
+        return module if torch.device(device).type == "cpu" else module.to(device)
 
     def _reseeded(self, seed: int, like: nn.RNNBase) -> nn.RNNBase:
-        """What ``_build(seed, dtype, "cpu")`` returns, made from ``like``: a CPU module
-        this config built with another seed and the same dtype (a copy of it, its weights
-        drawn again).  The same values: drawn in float64, rounded to the default dtype
-        (the constructor's), then to the module's dtype, as ``_build`` does.
+        """What ``_build(seed, dtype, "cpu")`` returns, made from ``like``: a CPU module of
+        this config's structure (:func:`_structure`) and dtype, built with another seed (a
+        copy of it, with this config's dropout and its weights drawn again).
+        """
+        module = _copy(like)
+        module.dropout = float(self.dropout)
+        self._draw_weights(module, seed)
+        return module
+
+    def _draw_weights(self, module: nn.RNNBase, seed: int) -> None:
+        """Set every parameter, in order, to ``U(-1/sqrt(H), 1/sqrt(H))`` drawn from ``seed``.
+
+        Drawn in float64, rounded to the default dtype (as a module constructed in it and
+        then converted would hold them), then to the module's.  One draw for all of them:
+        the generator gives the same values in one call as in one call per parameter.
         """
         import torch
 
-        module = _copy(like)
-        generator = torch.Generator().manual_seed(seed)
+        params = list(module.parameters())
         bound = 1.0 / math.sqrt(self.hidden_size)
-        default = torch.get_default_dtype()
+        flat = torch.empty(sum(p.numel() for p in params), dtype=torch.float64)
+        flat.uniform_(-bound, bound, generator=torch.Generator().manual_seed(seed))
+        flat = flat.to(torch.get_default_dtype())
+        start = 0
         with torch.no_grad():
-            for p in module.parameters():
-                drawn = torch.empty(p.shape, dtype=torch.float64).uniform_(
-                    -bound, bound, generator=generator
-                )
-                p.copy_(drawn.to(default))
-        return module
+            for p in params:
+                p.copy_(flat[start : start + p.numel()].view(p.shape))
+                start += p.numel()
 
 
 class _Built:
@@ -244,7 +247,7 @@ class _Built:
             OrderedDict()
         )
         self.total = 0
-        # the key of the latest kept module of each (config, dtype), to reseed on a miss
+        # the key of the latest kept module of each (structure, dtype), to reseed on a miss
         self.like: dict[tuple[RNNConfig, torch.dtype], tuple[RNNConfig, int, torch.dtype]] = {}
         self.lock = threading.Lock()
 
@@ -257,8 +260,8 @@ class _Built:
         if kept is not None:
             return _copy(kept[0])
         config, seed, dtype = key
-        with self.lock:  # a kept module of this config and dtype, built with another seed
-            like = self.kept.get(self.like.get((config, dtype), key))
+        with self.lock:  # a kept module of this structure and dtype, built with another seed
+            like = self.kept.get(self.like.get((_structure(config), dtype), key))
         if like is not None:  # copying it and drawing its weights again skips the constructor
             module = config._reseeded(seed, like[0])
         else:
@@ -269,14 +272,21 @@ class _Built:
                 if key not in self.kept:
                     self.kept[key] = (module, size)
                     self.total += size
-                self.like[config, dtype] = key
+                self.like[_structure(config), dtype] = key
                 while len(self.kept) > self.modules or self.total > self.elements:
                     gone, (_, dropped) = self.kept.popitem(last=False)
                     self.total -= dropped
-                    if self.like.get((gone[0], gone[2])) == gone:  # at most one per kept
-                        del self.like[gone[0], gone[2]]
+                    structure = (_structure(gone[0]), gone[2])
+                    if self.like.get(structure) == gone:  # at most one per kept
+                        del self.like[structure]
             return _copy(module)
         return module
+
+
+def _structure(config: RNNConfig) -> RNNConfig:
+    """``config`` without its dropout: modules of one structure hold the same parameters
+    (the dropout laws draw a new p for every example)."""
+    return config.replace(dropout=0.0) if config.dropout else config
 
 
 def _copy(module: nn.RNNBase) -> nn.RNNBase:
@@ -306,17 +316,19 @@ def _deep(value: Any, memo: dict[int, Any], parameter: type) -> Any:
         if new is None:  # as Parameter.__deepcopy__ (clone preserves the memory format)
             new = memo[id(value)] = kind(value.data.clone(), value.requires_grad)
         return new
-    if kind is str or kind is int or kind is bool or kind is float or value is None:
+    if kind in _ATOMS or value is None:
         return value
     if kind is dict or kind is OrderedDict:
-        return kind((k, _deep(v, memo, parameter)) for k, v in value.items())
-    if kind is list:
-        return [_deep(v, memo, parameter) for v in value]
-    if kind is tuple:
-        return tuple(_deep(v, memo, parameter) for v in value)
-    if kind is set and all(type(v) is str for v in value):
-        return set(value)
+        return kind({k: _deep(v, memo, parameter) for k, v in value.items()}) if value else kind()
+    if kind is list or kind is tuple or kind is set:
+        if all(type(v) is str for v in value):  # names: the most common case, copied flat
+            return value if kind is tuple else kind(value)
+        if kind is not set:
+            return kind([_deep(v, memo, parameter) for v in value])
     return copy.deepcopy(value, memo)
+
+
+_ATOMS = frozenset({str, int, bool, float})
 
 
 _BUILT = _Built()

@@ -1,12 +1,20 @@
-"""Calling a candidate with a time limit, on one long-lived worker thread.
+"""Running checks on a worker thread, with a time limit on each call of a candidate.
 
-A Python thread cannot be killed, so a call that never returns is abandoned on its
-daemon worker and a fresh worker takes the next call.  Reusing one worker matters:
-each new thread that enters torch's CPU kernels gets its own OpenMP team, and
-creating one per call makes every call slower.
+A Python thread cannot be killed, so work that may hang runs on a long-lived daemon
+worker while the caller waits.  :func:`run_watched` hands the worker a whole run (the
+runner gives it one pass of a law: tens of examples), and each candidate call in it
+goes through :meth:`Watch.call`, which marks when the call began.  The caller wakes
+when the run ends or when the call under way may have passed its deadline; a call
+past it gets the run abandoned (whatever the worker does next is stopped at its next
+candidate call) and a fresh worker takes the next run.  Handing the worker each call
+instead costs two thread switches a call, about 0.1 ms on a 2-core machine: about a
+tenth of a check of torch's own module.  :func:`call_with_deadline` is one watched call.
+
+Reusing one worker matters too: each new thread that enters torch's CPU kernels gets
+its own OpenMP team, and creating one per run makes every call slower.
 
 torch keeps some settings per thread, and a new thread starts from the defaults.  The
-call runs under the caller's: its context variables (torch's Dynamo and Inductor
+run happens under the caller's: its context variables (torch's Dynamo and Inductor
 configuration live in them since torch 2.9, e.g. ``torch._dynamo.config.allow_rnn``),
 grad mode, inference mode, autocast per device type, and intra-op threads.
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,7 +32,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["DeadlineExceeded", "ThreadState", "call_with_deadline"]
+__all__ = [
+    "Abandoned",
+    "DeadlineExceeded",
+    "ThreadState",
+    "Watch",
+    "call_with_deadline",
+    "run_watched",
+]
 
 
 class DeadlineExceeded(Exception):
@@ -73,42 +89,113 @@ class ThreadState:
             return fn(*args)
 
 
+class Abandoned(BaseException):
+    """Raised on an abandoned worker when its hung call returns: the run stops there.
+
+    A BaseException, so that nothing on the way (Hypothesis included) takes it for the
+    test's own failure; nobody waits for the run any more.
+    """
+
+
+class Watch:
+    """The candidate calls of one watched run, as the thread waiting for it sees them."""
+
+    def __init__(self) -> None:
+        # (when the call under way began, what the waiting thread raises if it hangs)
+        self.current: tuple[float, Callable[[], BaseException]] | None = None
+        self.abandoned = False
+
+    def call(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], hung: Callable[[], BaseException]
+    ) -> Any:
+        """``fn(*args)`` on this thread; should it pass the deadline, the waiting thread
+        raises ``hung()`` (called there, while this call is still under way)."""
+        if self.abandoned:
+            raise Abandoned
+        self.current = (time.perf_counter(), hung)  # one assignment: read whole, or not
+        try:
+            return fn(*args)
+        finally:
+            self.current = None
+            if self.abandoned:
+                raise Abandoned  # the run is over, whatever the call did
+
+
 class _Worker:
     def __init__(self) -> None:
         self.tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        thread = threading.Thread(target=self._loop, name="rnnspec-candidate", daemon=True)
-        thread.start()
+        self.thread = threading.Thread(target=self._loop, name="rnnspec-worker", daemon=True)
+        self.thread.start()
 
     def _loop(self) -> None:
         while True:
-            fn, args, state, box, done = self.tasks.get()
+            fn, args, state, reply = self.tasks.get()
             try:
-                box["result"] = state.run(fn, args)
+                outcome = (True, state.run(fn, args))
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-                box["error"] = exc
-            done.set()
+                outcome = (False, exc)
+            reply.put(outcome)
 
 
 _worker: _Worker | None = None
 _lock = threading.Lock()
 
 
-def call_with_deadline(fn: Callable[..., Any], args: tuple[Any, ...], seconds: float) -> Any:
-    """``fn(*args)`` on the worker thread, under the caller's thread-local torch state;
-    DeadlineExceeded after ``seconds``."""
+def _take_worker() -> tuple[_Worker, bool]:
+    """The shared worker, or a worker of its own for a run started on the shared worker
+    (it is busy with the run that starts this one); True for the shared one."""
     global _worker
     with _lock:
         if _worker is None:
             _worker = _Worker()
-        worker = _worker
-    box: dict[str, Any] = {}
-    done = threading.Event()
-    worker.tasks.put((fn, args, ThreadState.capture(), box, done))
-    if not done.wait(seconds):
-        with _lock:
-            if _worker is worker:
-                _worker = None  # abandon it: the next call gets a fresh worker
-        raise DeadlineExceeded(f"did not return within {seconds:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+        if _worker.thread is not threading.current_thread():
+            return _worker, True
+    return _Worker(), False
+
+
+def run_watched(
+    fn: Callable[..., Any], args: tuple[Any, ...], watch: Watch, deadline: float
+) -> Any:
+    """``fn(*args)`` on the worker thread, under the caller's thread-local torch state.
+
+    Returns what it returns and raises what it raises.  When a call made through
+    ``watch.call`` has been under way for ``deadline`` seconds, the run is abandoned
+    and that call's ``hung()`` is raised here instead.
+    """
+    global _worker
+    worker, shared = _take_worker()
+    reply: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()  # this run's own
+    worker.tasks.put((fn, args, ThreadState.capture(), reply))
+    wait = deadline
+    while True:
+        try:
+            returned, value = reply.get(timeout=wait)
+            break
+        except queue.Empty:
+            current = watch.current
+            if current is None:  # between calls: the next one has all its time to come
+                wait = deadline
+                continue
+            started, hung = current
+            wait = deadline - (time.perf_counter() - started)
+            if wait <= 0:
+                watch.abandoned = True
+                if shared:
+                    with _lock:
+                        if _worker is worker:
+                            _worker = None  # the next run gets a fresh worker
+                raise hung() from None
+    if not returned:
+        raise value
+    return value
+
+
+def call_with_deadline(fn: Callable[..., Any], args: tuple[Any, ...], seconds: float) -> Any:
+    """``fn(*args)`` on the worker thread, under the caller's thread-local torch state;
+    DeadlineExceeded after ``seconds``."""
+    watch = Watch()
+
+    def hung() -> BaseException:
+        return DeadlineExceeded(f"did not return within {seconds:g} s")
+
+    return run_watched(watch.call, (fn, args, hung), watch, seconds)

@@ -8,14 +8,17 @@ so drawing stays fast and shrinking goes to the smallest sizes and seed 0.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 from torch import Tensor
 
 from rnnspec.config import DTYPE_NAMES, KINDS, NONLINEARITIES, Example, RNNConfig
 from rnnspec.scope import Scope
+
+T = TypeVar("T")
 
 __all__ = [
     "examples",
@@ -53,10 +56,43 @@ def seeds() -> st.SearchStrategy[int]:
     return st.integers(0, 2**31 - 1)
 
 
+_TABLE = 32
+"""The most entries of a one-choice table (:func:`_weighted`); a wider range takes two
+choices.  Hypothesis draws integers that appear in the source code (0, 1, 100 ...) more
+often than others, which would shift a long table's weights."""
+
+
+def _weighted(*groups: tuple[Sequence[T], int]) -> st.SearchStrategy[T]:
+    """Each value of each ``(values, weight)`` group, ``weight`` times: one choice, not one a
+    group.  Hypothesis shrinks a choice towards the first entry, so the simplest comes first.
+
+    Every choice costs the engine tens of microseconds per example, and the checker draws
+    thousands of examples: one table draw replaces a branch (``st.one_of``) and its value.
+    """
+    return st.sampled_from([v for values, weight in groups for v in values for _ in range(weight)])
+
+
 def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
-    """Sizes that favour the edges (``low``, 1, small) without losing the whole range."""
-    edges = st.sampled_from(sorted({low, min(high, max(low, 1)), high}))
-    return st.one_of(st.integers(low, min(high, low + 4)), edges, st.integers(low, high))
+    """Sizes that favour the edges (``low``, 1, small) without losing the whole range.
+
+    Three groups of equal weight, as one choice: ``low`` to ``low + 4``, the edges, and
+    the whole range (a range too wide for one table draws its group first).
+    """
+    small = range(low, min(high, low + 4) + 1)
+    edges = sorted({low, min(high, max(low, 1)), high})
+    whole = range(low, high + 1)
+    if len(small) + len(edges) + len(whole) <= _TABLE:
+        return _weighted((small, 1), (edges, 1), (whole, 1))
+    return st.one_of(st.sampled_from(small), st.sampled_from(edges), st.integers(low, high))
+
+
+def _flags(*choices: Sequence[T]) -> st.SearchStrategy[tuple[T, ...]]:
+    """One value from each of ``choices``, as one choice: the combinations ordered by how
+    many of their values are not their choice's first, so each shrinks towards its first."""
+    combos = itertools.product(*choices)
+    return st.sampled_from(
+        sorted(combos, key=lambda c: sum(v != s[0] for v, s in zip(c, choices, strict=True)))
+    )
 
 
 def rnn_configs(
@@ -94,10 +130,11 @@ def rnn_configs(
     hidden_of = _sizes(min_hidden, max_hidden)
     input_of = _sizes(min_input, max_input)
     layers_of = st.integers(min_layers, max_layers)
-    bias_of = st.sampled_from(bias)
-    batch_first_of = st.sampled_from(batch_first)
-    bidirectional_of = st.sampled_from(bidirectional)
-    nonlinearity_of = st.sampled_from(nonlinearities)
+    # the nonlinearity too, whatever the kind (only an RNN's is used): the choices do not
+    # depend on the kind, so a case shrinks across kinds
+    flags_of = _flags(
+        bias, batch_first, bidirectional, nonlinearities if "rnn" in kinds else ("tanh",)
+    )
     proj_of: dict[int, st.SearchStrategy[int]] = {}  # by hidden size, filled as drawn
 
     @st.composite
@@ -106,18 +143,23 @@ def rnn_configs(
         hidden = draw(hidden_of)
         proj = 0
         if kind == "lstm" and proj_size and hidden > 1:
-            if hidden not in proj_of:
-                proj_of[hidden] = st.one_of(st.just(0), st.integers(1, hidden - 1))
+            if hidden not in proj_of:  # half of them none, the rest 1 to hidden - 1
+                proj_of[hidden] = (
+                    _weighted(([0], hidden - 1), (range(1, hidden), 1))
+                    if 2 * (hidden - 1) <= _TABLE
+                    else st.one_of(st.just(0), st.integers(1, hidden - 1))
+                )
             proj = draw(proj_of[hidden])
+        bias_, batch_first_, bidirectional_, nonlinearity = draw(flags_of)
         return RNNConfig(
             kind=kind,
             input_size=draw(input_of),
             hidden_size=hidden,
             num_layers=draw(layers_of),
-            bias=draw(bias_of),
-            batch_first=draw(batch_first_of),
-            bidirectional=draw(bidirectional_of),
-            nonlinearity=draw(nonlinearity_of) if kind == "rnn" else "tanh",
+            bias=bias_,
+            batch_first=batch_first_,
+            bidirectional=bidirectional_,
+            nonlinearity=nonlinearity if kind == "rnn" else "tanh",
             proj_size=proj,
         )
 
@@ -148,22 +190,25 @@ def examples(
 
     # built once, not per draw (see rnn_configs)
     batch_of = _sizes(min_batch, max_batch)
-    eighth = st.integers(0, 7)
     seq_len_of = sequence_lengths(min_len=min_len, max_len=max_len)
-    seed_of, dtype_of, hx_of = seeds(), st.sampled_from(dtypes), st.booleans()
+    seed_of, dtype_of = seeds(), st.sampled_from(dtypes)
+    # (unbatched, with hx) as one choice: unbatched one time in eight, hx one in two.  A
+    # table this small keeps its weights: in a long one, Hypothesis's habit of drawing
+    # integers that appear in the source (e.g. 100) shifts them.
+    with_hx_of = (False, True) if initial_state else (False,)
+    batched = [(False, hx) for hx in with_hx_of]
+    shapes_of = _weighted((batched, 7), ([(True, hx) for hx in with_hx_of] if unbatched else [], 1))
 
     @st.composite
     def build(draw: st.DrawFn) -> Example:
-        batch: int | None = draw(batch_of)
-        if unbatched and draw(eighth) == 0:
-            batch = None
+        unbatched_, with_hx = draw(shapes_of)
         return Example(
             config=draw(configs),
-            batch_size=batch,
+            batch_size=None if unbatched_ else draw(batch_of),
             seq_len=draw(seq_len_of),
             seed=draw(seed_of),
             dtype=draw(dtype_of),
-            with_hx=initial_state and draw(hx_of),
+            with_hx=with_hx,
             device=device,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import subprocess
@@ -15,6 +16,7 @@ import torch
 import rnnspec
 from rnnspec import Scope, check
 from rnnspec.reference import LOOPS, LoopGRU, LoopLSTM, LoopRNN
+from rnnspec.run.checker import GC_THRESHOLD, conditions
 
 
 def test_public_names() -> None:
@@ -225,3 +227,27 @@ def test_a_failure_carries_repro_blob_and_draws() -> None:
     assert "candidate = LSTMGatesIGFO.from_module(reference)" in result.message
     assert result.blob is not None
     assert result.first_failure_seconds is not None
+
+
+def _process_state() -> tuple[int, tuple[int, ...], int]:
+    return torch.get_num_threads(), gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_a_run_sets_its_conditions_and_restores_what_it_found() -> None:
+    before = _process_state()
+    with conditions():
+        assert torch.get_num_threads() == 1
+        assert gc.get_threshold()[0] >= GC_THRESHOLD
+        assert gc.get_freeze_count() > 0  # what was alive when the run began
+    assert _process_state() == before
+
+
+def test_a_run_leaves_objects_someone_else_froze_as_they_are() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with conditions():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

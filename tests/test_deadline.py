@@ -1,4 +1,4 @@
-"""rnnspec.deadline: a call with a time limit, on one reused worker thread."""
+"""rnnspec.deadline: runs and calls with a time limit, on one reused worker thread."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from rnnspec.deadline import DeadlineExceeded, call_with_deadline
+from rnnspec.deadline import DeadlineExceeded, Watch, call_with_deadline, run_watched
 
 
 def test_the_result_comes_back_and_errors_are_raised_here() -> None:
@@ -47,3 +47,59 @@ def test_the_call_runs_under_the_callers_grad_mode_and_threads() -> None:
         assert call_with_deadline(read, (), 10.0) == (True, 1)
     finally:
         torch.set_num_threads(threads)
+
+
+# -- watched runs: the runner hands the worker a whole pass and watches its calls --------
+def _hung() -> BaseException:
+    return DeadlineExceeded("hung")
+
+
+def test_a_watched_run_happens_on_the_worker_and_gives_back_its_result_or_error() -> None:
+    watch = Watch()
+    ident = run_watched(lambda: watch.call(threading.get_ident, (), _hung), (), watch, 10.0)
+    assert ident != threading.get_ident()
+    with pytest.raises(ZeroDivisionError):
+        run_watched(lambda: watch.call(lambda: 1 / 0, (), _hung), (), watch, 10.0)
+
+
+def test_only_a_watched_call_has_a_deadline_not_the_work_between_calls() -> None:
+    watch = Watch()
+
+    def run() -> str:
+        time.sleep(0.5)  # longer than the deadline, but not a candidate call
+        return str(watch.call(lambda: "done", (), _hung))
+
+    assert run_watched(run, (), watch, 0.2) == "done"
+
+
+def test_a_call_past_its_deadline_ends_the_wait_and_the_run_stops_at_its_next_call() -> None:
+    watch, release, ended = Watch(), threading.Event(), threading.Event()
+    reached: list[str] = []
+
+    def run() -> None:
+        try:
+            watch.call(release.wait, (30,), _hung)
+            reached.append("after the hung call")
+            watch.call(reached.append, ("another call",), _hung)
+        finally:
+            ended.set()
+
+    start = time.perf_counter()
+    with pytest.raises(DeadlineExceeded, match="hung"):
+        run_watched(run, (), watch, 0.2)
+    assert time.perf_counter() - start < 10
+    assert call_with_deadline(lambda: "next", (), 10.0) == "next"  # a fresh worker
+    release.set()
+    assert ended.wait(10)
+    assert reached == []  # the abandoned run went no further than its hung call
+
+
+def test_a_run_started_on_the_worker_gets_a_worker_of_its_own() -> None:
+    # (the shared worker is busy with the outer run: sharing it would wait forever, and the
+    # outer call's deadline would end the test)
+    outer = Watch()
+
+    def run() -> object:
+        return outer.call(call_with_deadline, (lambda: 5, (), 10.0), _hung)
+
+    assert run_watched(run, (), outer, 10.0) == 5

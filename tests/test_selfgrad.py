@@ -120,9 +120,11 @@ def test_a_function_candidate_is_checked_on_the_parameters_its_factory_declares(
 
 def test_a_candidate_with_a_wrong_backward_fails_even_where_no_gradient_is_zero() -> None:
     # the truncated-backprop GRU has every gradient, but wrong ones: the joint check sees it
+    # (without hx: given one, it would also give hx no gradient at all, a failure of its own)
     from mutants.law_mutants import GRUTruncatedBackprop
 
-    result = _run("finite-differences", GRUTruncatedBackprop.from_module, "gru")
+    no_hx = Scope(initial_state=False)
+    result = _run("finite-differences", GRUTruncatedBackprop.from_module, "gru", no_hx)
     assert result.status == "failed", result
     assert "differs from finite differences" in result.message
 

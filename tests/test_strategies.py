@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import pytest
 import torch
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
+from torch import nn
 
-from rnnspec.config import Example, RNNConfig
+from rnnspec.config import Example, RNNConfig, class_name
 from rnnspec.strategies import (
     examples,
     initial_states,
     lengths,
     rnn_configs,
+    seeds,
     sequence_lengths,
     sequences,
 )
@@ -116,6 +119,53 @@ def test_config_refuses_projection_outside_lstm() -> None:
         RNNConfig("gru", 3, 4, proj_size=2)
 
 
+def _spec_weights(config: RNNConfig, seed: int, dtype: torch.dtype) -> list[torch.Tensor]:
+    """What RNNConfig.build promises, written out: each parameter in order, drawn from
+    U(-1/sqrt(H), 1/sqrt(H)) in float64, rounded to the default dtype, then to ``dtype``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
+        module = getattr(nn, class_name(config.kind))(**config.kwargs())
+    generator = torch.Generator().manual_seed(seed)
+    bound = config.hidden_size**-0.5
+    return [
+        torch.empty(p.shape, dtype=torch.float64)
+        .uniform_(-bound, bound, generator=generator)
+        .to(torch.get_default_dtype())
+        .to(dtype)
+        for p in module.parameters()
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    config=rnn_configs(max_input=9, max_hidden=9),
+    seeds=st.tuples(seeds(), seeds()),
+    dtype=st.sampled_from([torch.float64, torch.float32, torch.bfloat16, torch.float16]),
+    dropout=st.sampled_from([0.0, 0.5]),
+)
+def test_every_way_of_building_gives_the_promised_weights(
+    config: RNNConfig, seeds: tuple[int, int], dtype: torch.dtype, dropout: float
+) -> None:
+    """From scratch, from the cache, and reseeded from a module of another seed (and of
+    another dropout: the structure is what is reused) all give the same values."""
+    first, second = seeds
+    config.replace(dropout=dropout).build(seed=first, dtype=dtype)  # kept: a module to reseed
+    config = config.replace(dropout=0.5 - dropout)
+    built = {
+        "scratch": RNNConfig._build(config, second, dtype, "cpu"),
+        "reseeded": config._reseeded(second, RNNConfig._build(config, first, dtype, "cpu")),
+        "build": config.build(seed=second, dtype=dtype),
+        "build again": config.build(seed=second, dtype=dtype),
+    }
+    expected = _spec_weights(config, second, dtype)
+    for how, module in built.items():
+        assert module.dropout == config.dropout, how
+        assert not module.training, how
+        actual = list(module.parameters())
+        assert all(a.dtype == dtype for a in actual), how
+        assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True)), how
+
+
 def test_each_build_is_a_module_of_its_own() -> None:
     """RNNConfig.build keeps modules to copy from: what a caller does to one never shows."""
     config = RNNConfig("lstm", 3, 4, num_layers=2, bidirectional=True, proj_size=2)
@@ -138,3 +188,28 @@ def test_each_build_is_a_module_of_its_own() -> None:
     )  # the same weights as one built from scratch
     assert second.weight_ih_l0.dtype == torch.float64
     assert config.build(seed=7, dtype=torch.float32).weight_ih_l0.dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("needs", "differs"),
+    [
+        (lambda e: e.config.bidirectional, {"bidirectional": True}),
+        (lambda e: not e.config.bias, {"bias": False}),
+        (lambda e: e.config.batch_first and e.with_hx, {"batch_first": True, "with_hx": True}),
+        (lambda e: e.batch_size is None, {"batch_size": None}),
+        (lambda e: e.config.hidden_size >= 3, {"hidden_size": 3}),
+        (lambda e: e.seq_len >= 60, {"seq_len": 60}),
+        (lambda e: e.config.proj_size > 0, {"kind": "lstm", "hidden_size": 2, "proj_size": 1}),
+        (lambda e: e.config.nonlinearity == "relu", {"nonlinearity": "relu"}),
+    ],
+)
+def test_a_case_shrinks_to_what_it_needs_and_nothing_more(
+    needs: Callable[[Example], bool], differs: dict[str, object]
+) -> None:
+    """Flags drawn together (one choice) still shrink one by one."""
+    found = find(examples(max_len=72), needs, settings=settings(database=None))
+    simplest = Example(RNNConfig("rnn", 1, 1), batch_size=1, seq_len=1)
+    as_found = {**vars(found), **vars(found.config)}
+    expected = {**vars(simplest), **vars(simplest.config), **differs}
+    del as_found["config"], expected["config"]
+    assert as_found == expected

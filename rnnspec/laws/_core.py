@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import KINDS, Example, RNNConfig, dtype_name
-from rnnspec.deadline import DeadlineExceeded, call_with_deadline
+from rnnspec.deadline import DeadlineExceeded, Watch, call_with_deadline
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
 from rnnspec.laws._failure import CandidateHung, Difference, LawFailure, LawSkipped
@@ -185,10 +185,14 @@ def law(
 class Trial:
     """One run of one law against one subject, drawing from Hypothesis via ``draw``."""
 
-    def __init__(self, law: Law, subject: Subject, draw: Callable[..., Any]) -> None:
+    def __init__(
+        self, law: Law, subject: Subject, draw: Callable[..., Any], watch: Watch | None = None
+    ) -> None:
         self.law = law
         self.subject = subject
         self._draw = draw
+        # set when the runner runs this trial on its worker thread and watches the calls
+        self.watch = watch
         self.example: Example | None = None
         self.draws: dict[str, Any] = {}  # every labelled draw but the example
         self.notes: list[str] = []
@@ -268,12 +272,16 @@ class Trial:
     def invoke(self, fn: Callable[..., Any], *args: Any, who: str = "candidate") -> Any:
         """``fn(*args)``, failing the law if it takes longer than the subject's deadline.
 
-        The reference (torch's own module) runs on the calling thread: only a candidate
-        can hang, and handing a call to the worker thread costs tens of microseconds.
+        The reference (torch's own module) is called directly: only a candidate can hang.
+        Under the runner (``watch`` set) this thread is its worker and the runner waits
+        on the watch; otherwise the call goes to the worker thread itself.
         """
         deadline = self.subject.deadline
         if deadline is None or who == "reference":
             return fn(*args)
+        if self.watch is not None:
+            problem = f"the {who} did not return within {deadline:g} s (deadline)"
+            return self.watch.call(fn, args, lambda: CandidateHung(self.failure(problem)))
         try:
             return call_with_deadline(fn, args, deadline)
         except DeadlineExceeded as exc:

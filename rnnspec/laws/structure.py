@@ -36,15 +36,15 @@ def sub_reference(
     layer_in = c.input_size if layer == 0 else c.directions * c.out_size
     sub = c.replace(num_layers=1, input_size=layer_in, bidirectional=len(directions) == 2)
     module = sub.build(dtype=next(reference.parameters()).dtype)
-    params = reference.state_dict()
     suffixes = ("", "_reverse")
-    renamed = {}
-    for new, old in enumerate(directions):
-        for name in module.state_dict():
-            if name.endswith(f"_l0{suffixes[new]}"):
-                base = name[: -len(f"_l0{suffixes[new]}")]
-                renamed[name] = params[f"{base}_l{layer}{suffixes[old]}"]
-    module.load_state_dict(renamed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():  # e.g. weight_hh_l0_reverse
+            base, _, suffix = name.rpartition("_l0")
+            direction = directions[suffixes.index(suffix)]
+            source = getattr(reference, f"{base}_l{layer}{suffixes[direction]}")
+            if source.shape != param.shape:  # copy_ would broadcast
+                raise ValueError(f"{name}: shape {list(source.shape)} != {list(param.shape)}")
+            param.copy_(source)
     return module
 
 
