@@ -122,14 +122,23 @@ class Watch:
 
 
 class _Worker:
+    """The worker thread of one calling thread (see :func:`_own_worker`)."""
+
     def __init__(self) -> None:
+        self.owner = threading.current_thread()
+        self.abandoned = False
         self.tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name="rnnspec-worker", daemon=True)
         self.thread.start()
 
     def _loop(self) -> None:
-        while True:
-            fn, args, state, reply = self.tasks.get()
+        while not self.abandoned:
+            try:
+                fn, args, state, reply = self.tasks.get(timeout=_IDLE_SECONDS)
+            except queue.Empty:
+                if self.owner.is_alive():
+                    continue
+                return  # nobody is left to hand it work
             try:
                 outcome = (True, state.run(fn, args))
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
@@ -137,20 +146,21 @@ class _Worker:
             reply.put(outcome)
 
 
-_worker: _Worker | None = None
-_lock = threading.Lock()
+_IDLE_SECONDS = 5.0
+"""How often an idle worker looks whether the thread it works for has ended."""
+_local = threading.local()
 
 
-def _take_worker() -> tuple[_Worker, bool]:
-    """The shared worker, or a worker of its own for a run started on the shared worker
-    (it is busy with the run that starts this one); True for the shared one."""
-    global _worker
-    with _lock:
-        if _worker is None:
-            _worker = _Worker()
-        if _worker.thread is not threading.current_thread():
-            return _worker, True
-    return _Worker(), False
+def _own_worker() -> _Worker:
+    """The calling thread's worker, started on its first run and reused after.
+
+    One per calling thread: a run never waits behind another thread's run, which may be
+    stuck in a hung call, and a run started on a worker gets a worker of its own.
+    """
+    worker: _Worker | None = getattr(_local, "worker", None)
+    if worker is None:
+        worker = _local.worker = _Worker()
+    return worker
 
 
 def run_watched(
@@ -162,8 +172,7 @@ def run_watched(
     ``watch.call`` has been under way for ``deadline`` seconds, the run is abandoned
     and that call's ``hung()`` is raised here instead.
     """
-    global _worker
-    worker, shared = _take_worker()
+    worker = _own_worker()
     reply: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()  # this run's own
     worker.tasks.put((fn, args, ThreadState.capture(), reply))
     wait = deadline
@@ -179,11 +188,8 @@ def run_watched(
             started, hung = current
             wait = deadline - (time.perf_counter() - started)
             if wait <= 0:
-                watch.abandoned = True
-                if shared:
-                    with _lock:
-                        if _worker is worker:
-                            _worker = None  # the next run gets a fresh worker
+                watch.abandoned = worker.abandoned = True
+                _local.worker = None  # the next run gets a fresh worker
                 raise hung() from None
     if not returned:
         raise value

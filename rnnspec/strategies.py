@@ -192,12 +192,17 @@ def examples(
     batch_of = _sizes(min_batch, max_batch)
     seq_len_of = sequence_lengths(min_len=min_len, max_len=max_len)
     seed_of, dtype_of = seeds(), st.sampled_from(dtypes)
-    # (unbatched, with hx) as one choice: unbatched one time in eight, hx one in two.  A
-    # table this small keeps its weights: in a long one, Hypothesis's habit of drawing
-    # integers that appear in the source (e.g. 100) shifts them.
-    with_hx_of = (False, True) if initial_state else (False,)
-    batched = [(False, hx) for hx in with_hx_of]
-    shapes_of = _weighted((batched, 7), ([(True, hx) for hx in with_hx_of] if unbatched else [], 1))
+    # (unbatched, with hx) as one choice: unbatched one time in eight, hx one in two.
+    # Unbatched comes first (the smallest input, where shrinking ends, as it did when it
+    # was a choice of its own): at the end of the table, Hypothesis 6.100 drew it in none
+    # of the first 100 examples of some seeds.
+    shapes_of = _weighted(
+        *(
+            group
+            for hx in ((False, True) if initial_state else (False,))
+            for group in (([(True, hx)] if unbatched else [], 1), ([(False, hx)], 7))
+        )
+    )
 
     @st.composite
     def build(draw: st.DrawFn) -> Example:

@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+from rnnspec import deadline
 from rnnspec.deadline import DeadlineExceeded, Watch, call_with_deadline, run_watched
 
 
@@ -95,11 +96,51 @@ def test_a_call_past_its_deadline_ends_the_wait_and_the_run_stops_at_its_next_ca
 
 
 def test_a_run_started_on_the_worker_gets_a_worker_of_its_own() -> None:
-    # (the shared worker is busy with the outer run: sharing it would wait forever, and the
-    # outer call's deadline would end the test)
+    # (the caller's worker is busy with the outer run: sharing it would wait forever, and
+    # the outer call's deadline would end the test)
     outer = Watch()
 
     def run() -> object:
         return outer.call(call_with_deadline, (lambda: 5, (), 10.0), _hung)
 
     assert run_watched(run, (), outer, 10.0) == 5
+
+
+def test_a_thread_never_waits_behind_another_threads_hung_call() -> None:
+    started, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hangs() -> None:
+        started.set()
+        release.wait(30)
+
+    def other_thread() -> None:
+        try:
+            call_with_deadline(hangs, (), 5.0)
+        except DeadlineExceeded as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        assert started.wait(10)
+        assert call_with_deadline(lambda: "mine", (), 1.0) == "mine"  # its own worker
+    finally:
+        release.set()
+        thread.join(10)
+    assert errors == []  # released within its deadline
+
+
+def test_a_worker_ends_after_the_thread_it_works_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deadline, "_IDLE_SECONDS", 0.05)
+    workers = []
+
+    def caller() -> None:
+        call_with_deadline(lambda: None, (), 10.0)
+        workers.append(deadline._local.worker)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    thread.join(10)
+    workers[0].thread.join(10)
+    assert not workers[0].thread.is_alive()

@@ -196,7 +196,7 @@ def test_each_build_is_a_module_of_its_own() -> None:
         (lambda e: e.config.bidirectional, {"bidirectional": True}),
         (lambda e: not e.config.bias, {"bias": False}),
         (lambda e: e.config.batch_first and e.with_hx, {"batch_first": True, "with_hx": True}),
-        (lambda e: e.batch_size is None, {"batch_size": None}),
+        (lambda e: e.batch_size is not None, {"batch_size": 1}),
         (lambda e: e.config.hidden_size >= 3, {"hidden_size": 3}),
         (lambda e: e.seq_len >= 60, {"seq_len": 60}),
         (lambda e: e.config.proj_size > 0, {"kind": "lstm", "hidden_size": 2, "proj_size": 1}),
@@ -207,8 +207,8 @@ def test_a_case_shrinks_to_what_it_needs_and_nothing_more(
     needs: Callable[[Example], bool], differs: dict[str, object]
 ) -> None:
     """Flags drawn together (one choice) still shrink one by one."""
-    found = find(examples(max_len=72), needs, settings=settings(database=None))
-    simplest = Example(RNNConfig("rnn", 1, 1), batch_size=1, seq_len=1)
+    found = find(examples(max_len=72), needs, settings=settings(database=None, max_examples=2000))
+    simplest = Example(RNNConfig("rnn", 1, 1), batch_size=None, seq_len=1)  # unbatched
     as_found = {**vars(found), **vars(found.config)}
     expected = {**vars(simplest), **vars(simplest.config), **differs}
     del as_found["config"], expected["config"]

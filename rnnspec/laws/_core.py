@@ -231,8 +231,9 @@ class Trial:
 
     # -- building and calling -----------------------------------------------------
     def candidate(self, reference: Any) -> Callable[..., Any]:
+        """The subject's candidate for ``reference``; a factory that hangs fails the law too."""
         try:
-            return self.subject.factory(reference)
+            return self.invoke(self.subject.factory, reference, who="factory")
         except Exception as exc:  # noqa: BLE001 - any factory error is the candidate's
             self.fail(f"the factory raised {type(exc).__name__}: {exc}")
 
