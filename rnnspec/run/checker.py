@@ -11,6 +11,7 @@ import gc
 import re
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ __all__ = [
     "check",
     "check_subject",
     "conditions",
+    "law_seed",
     "plan_subject",
     "resolve",
     "run_law",
@@ -69,28 +71,36 @@ class Plan:
         """The examples per law by the end of each pass: the scouting passes, the whole budget."""
         return sorted({min(n, self.max_examples) for n in (*SCOUT_EXAMPLES, self.max_examples)})
 
-    def passes(self) -> list[tuple[int, int]]:
-        """``(max_examples, seed)`` of each pass of a law.
+    def passes(self, law_id: str) -> list[tuple[int, int]]:
+        """``(max_examples, seed)`` of each pass of law ``law_id`` (``len(budgets)`` of them).
 
-        The scouting passes run from the run's seed, each again from the start (the
-        second's first example is the first pass's).  The pass of the whole budget, where
-        it goes beyond them, does not repeat them: from a seed of its own, derived from
-        the run's, it runs what the budget adds to the last scouting pass, and one more
-        for Hypothesis's simplest example, which every run tries first and the scouting
-        already ran.  The passes depend on the seed and the budget alone, so ``seed`` and
-        ``max_examples`` replay a run, and a run of ``max(SCOUT_EXAMPLES)`` examples is
-        the scouting of a longer one.
+        Each law draws from a seed of its own, derived from the run's and its id
+        (:func:`law_seed`), so that the laws' scouting passes see different examples: a
+        bug that shows only in some (a long sequence) is found sooner.  The scouting
+        passes run from that seed, each again from the start (the second's first example
+        is the first pass's).  The pass of the whole budget, where it goes beyond them,
+        does not repeat them: from a seed derived from the law's, it runs what the budget
+        adds to the last scouting pass, and one more for Hypothesis's simplest example,
+        which every run tries first and the scouting already ran.  The passes depend on
+        the seed, the budget and the law alone, so ``seed`` and ``max_examples`` replay a
+        run, and a run of ``max(SCOUT_EXAMPLES)`` examples is the scouting of a longer one.
         """
+        seed = law_seed(self.seed, law_id)
         budgets = self.budgets
-        scouting = [(b, self.seed) for b in budgets if b <= max(SCOUT_EXAMPLES)]
+        scouting = [(b, seed) for b in budgets if b <= max(SCOUT_EXAMPLES)]
         if len(scouting) == len(budgets):
             return scouting
         rest = budgets[-1] - scouting[-1][0] + 1
-        return [*scouting, (rest, whole_budget_seed(self.seed))]
+        return [*scouting, (rest, whole_budget_seed(seed))]
+
+
+def law_seed(seed: int, law_id: str) -> int:
+    """The Hypothesis seed of law ``law_id`` in a run with ``seed``."""
+    return (seed * 1_000_003 + zlib.crc32(law_id.encode())) % 2**64
 
 
 def whole_budget_seed(seed: int) -> int:
-    """The Hypothesis seed of the whole-budget pass of a run with ``seed``."""
+    """The Hypothesis seed of the whole-budget pass of a law whose seed is ``seed``."""
     return (seed * 1_000_003 + 1) % 2**64
 
 
@@ -242,30 +252,34 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
     """
     subject, selected, max_examples = plan.subject, plan.laws, plan.max_examples
     report = Report(subject.kind, subject.name, subject.scope, plan.seed, max_examples)
-    passes = plan.passes()
+    last = len(plan.budgets) - 1
     decided: dict[str, LawResult] = {}
     scouted: dict[str, LawResult] = {}
     start = time.perf_counter()
     # The expensive laws scout after the others have scouted in full: their first run in a
     # process can cost seconds (meta-shapes imports torch._dynamo), which must not delay
-    # the cheap laws' second look.  Within a stage, registry order.
+    # the cheap laws' second look.  Within a stage, registry order.  The same order when
+    # the budget ends with the scouting, so that such a run is the start of a longer one.
     order = sorted(selected, key=lambda law: law.expensive)
-    stages = [(p, [law for law in order if not law.expensive]) for p in passes[:-1]]
-    stages += [(p, [law for law in order if law.expensive]) for p in passes[:-1]]
-    stages.append((passes[-1], order))
+    scouting = [i for i, b in enumerate(plan.budgets) if b <= max(SCOUT_EXAMPLES)]
+    stages = [(i, [law for law in order if not law.expensive]) for i in scouting]
+    stages += [(i, [law for law in order if law.expensive]) for i in scouting]
+    if last not in scouting:
+        stages.append((last, order))
     with conditions():
-        for (examples, seed), laws_of_stage in stages:
-            last = laws_of_stage is order
+        for index, laws_of_stage in stages:
+            final = index == last
             for law in laws_of_stage:
                 if law.id in decided:
                     continue
-                if progress and last:
+                examples, seed = plan.passes(law.id)[index]
+                if progress and final:
                     progress(law.id, None)
                 offset = time.perf_counter() - start
                 result = run_law(law, subject, max_examples=examples, seed=seed,
                                  shrink=plan.shrink)  # fmt: skip
                 result = _after(result, scouted.get(law.id))
-                if result.status == "passed" and not last:
+                if result.status == "passed" and not final:
                     scouted[law.id] = result
                     continue
                 if result.first_failure_seconds is not None:  # (from the start of its run)
@@ -275,7 +289,7 @@ def run_plan(plan: Plan, progress: Progress | None = None) -> Report:
                         report.first_failure_seconds, report.first_failed_law = found, law.id
                 decided[law.id] = result
                 if progress:
-                    if not last:
+                    if not final:
                         progress(law.id, None)
                     progress(law.id, result)
     report.results = mark_probable_causes([decided[law.id] for law in selected])
@@ -290,7 +304,7 @@ def run_one(plan: Plan, law: Law) -> LawResult:
     """
     before: LawResult | None = None
     with conditions():
-        for examples, seed in plan.passes():
+        for examples, seed in plan.passes(law.id):
             result = run_law(law, plan.subject, max_examples=examples, seed=seed,
                              shrink=plan.shrink)  # fmt: skip
             result = _after(result, before)
