@@ -75,15 +75,16 @@ def _weighted(*groups: tuple[Sequence[T], int]) -> st.SearchStrategy[T]:
 def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
     """Sizes that favour the edges (``low``, 1, small) without losing the whole range.
 
-    Three groups of equal weight, as one choice: ``low`` to ``low + 4``, the edges, and
-    the whole range (a range too wide for one table draws its group first).
+    One choice from a table of ``low`` to ``low + 4``, the edges and the whole range, so
+    that the small sizes and the edges come up more often than the rest; a range too wide
+    for one table draws one of the three groups, then a size from it.
     """
     small = range(low, min(high, low + 4) + 1)
     edges = sorted({low, min(high, max(low, 1)), high})
     whole = range(low, high + 1)
     if len(small) + len(edges) + len(whole) <= _TABLE:
         return _weighted((small, 1), (edges, 1), (whole, 1))
-    return st.one_of(st.sampled_from(small), st.sampled_from(edges), st.integers(low, high))
+    return st.one_of(st.integers(low, small[-1]), st.sampled_from(edges), st.integers(low, high))
 
 
 def _flags(*choices: Sequence[T]) -> st.SearchStrategy[tuple[T, ...]]:
