@@ -11,10 +11,9 @@ import gc
 import re
 import time
 import warnings
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -29,15 +28,14 @@ from rnnspec.laws._failure import CandidateHung, LawSkipped
 from rnnspec.laws._repro import factory_path
 from rnnspec.run.causes import mark_probable_causes
 from rnnspec.run.misspelled import MisspelledScopeWarning, misspelled_scope_message
+from rnnspec.run.plan import SCOUT_EXAMPLES, Plan
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
 __all__ = [
-    "Plan",
     "check",
     "check_subject",
     "conditions",
-    "law_seed",
     "plan_subject",
     "resolve",
     "run_law",
@@ -45,63 +43,8 @@ __all__ = [
     "run_plan",
 ]
 
-SCOUT_EXAMPLES = (1, 5)
-"""Examples per law in the runner's first passes (see :func:`run_plan`)."""
 Progress = Callable[[str, LawResult | None], None]
 _BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A resolved run: the subject, its laws and budget, the seed; what the three shells run.
-
-    ``misspelled_scope`` is the warning for a factory whose ``scope`` attribute looks
-    misspelled (each shell shows it its own way), or None.
-    """
-
-    subject: Subject
-    laws: tuple[Law, ...]
-    max_examples: int
-    seed: int
-    shrink: bool = True
-    misspelled_scope: str | None = None
-
-    @property
-    def budgets(self) -> list[int]:
-        """The examples per law by the end of each pass: the scouting passes, the whole budget."""
-        return sorted({min(n, self.max_examples) for n in (*SCOUT_EXAMPLES, self.max_examples)})
-
-    def passes(self, law_id: str) -> list[tuple[int, int]]:
-        """``(max_examples, seed)`` of each pass of law ``law_id`` (``len(budgets)`` of them).
-
-        Each law draws from a seed of its own, derived from the run's and its id
-        (:func:`law_seed`), so that the laws' scouting passes see different examples: a
-        bug that shows only in some (a long sequence) is found sooner.  The scouting
-        passes run from that seed, each again from the start (the second's first example
-        is the first pass's).  The pass of the whole budget, where it goes beyond them,
-        does not repeat them: from a seed derived from the law's, it runs what the budget
-        adds to the last scouting pass, and one more for Hypothesis's simplest example,
-        which every run tries first and the scouting already ran.  The passes depend on
-        the seed, the budget and the law alone, so ``seed`` and ``max_examples`` replay a
-        run, and a run of ``max(SCOUT_EXAMPLES)`` examples is the scouting of a longer one.
-        """
-        seed = law_seed(self.seed, law_id)
-        budgets = self.budgets
-        scouting = [(b, seed) for b in budgets if b <= max(SCOUT_EXAMPLES)]
-        if len(scouting) == len(budgets):
-            return scouting
-        rest = budgets[-1] - scouting[-1][0] + 1
-        return [*scouting, (rest, whole_budget_seed(seed))]
-
-
-def law_seed(seed: int, law_id: str) -> int:
-    """The Hypothesis seed of law ``law_id`` in a run with ``seed``."""
-    return (seed * 1_000_003 + zlib.crc32(law_id.encode())) % 2**64
-
-
-def whole_budget_seed(seed: int) -> int:
-    """The Hypothesis seed of the whole-budget pass of a law whose seed is ``seed``."""
-    return (seed * 1_000_003 + 1) % 2**64
 
 
 def resolve(

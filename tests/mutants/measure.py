@@ -20,7 +20,7 @@ import rnnspec.run.diagnosis
 from mutants.baselines import constant_weight_case, fixed_random_case
 from mutants.zoo import MUTANTS
 from rnnspec import check
-from rnnspec.run.checker import SCOUT_EXAMPLES
+from rnnspec.run.plan import SCOUT_EXAMPLES
 from rnnspec.text import markdown_table, table
 
 
