@@ -183,8 +183,9 @@ class RNNConfig:
         it is a deep copy of one built earlier for the same arguments (kept in a small
         cache, never handed out): copying is a few times cheaper than constructing, and
         the laws build the same reference many times (twice in one example, and again in
-        every law that draws it).  A seed not kept yet for a config that is (another
-        example's) is a copy of that one with its weights drawn again: the same values.
+        every law that draws it).  A seed not kept yet for a config whose structure is
+        (another example's, or another dropout's) is a copy of that module with its
+        dropout set and its weights drawn again: the same values.
         """
         import torch
 

@@ -1,7 +1,7 @@
 """Running checks on a worker thread, with a time limit on each call of a candidate.
 
 A Python thread cannot be killed, so work that may hang runs on a long-lived daemon
-worker while the caller waits.  :func:`run_watched` hands the worker a whole run (the
+worker (one per calling thread) while the caller waits.  :func:`run_watched` hands the worker a whole run (the
 runner gives it one pass of a law: tens of examples), and each candidate call in it
 goes through :meth:`Watch.call`, which marks when the call began.  The caller wakes
 when the run ends or when the call under way may have passed its deadline; a call
