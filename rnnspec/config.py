@@ -317,19 +317,17 @@ def _deep(value: Any, memo: dict[int, Any], parameter: type) -> Any:
         if new is None:  # as Parameter.__deepcopy__ (clone preserves the memory format)
             new = memo[id(value)] = kind(value.data.clone(), value.requires_grad)
         return new
-    if kind in _ATOMS or value is None:
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
         return value
     if kind is dict or kind is OrderedDict:
-        return kind({k: _deep(v, memo, parameter) for k, v in value.items()}) if value else kind()
-    if kind is list or kind is tuple or kind is set:
-        if all(type(v) is str for v in value):  # names: the most common case, copied flat
-            return value if kind is tuple else kind(value)
-        if kind is not set:
-            return kind([_deep(v, memo, parameter) for v in value])
+        return kind((k, _deep(v, memo, parameter)) for k, v in value.items())
+    if kind is list:
+        return [_deep(v, memo, parameter) for v in value]
+    if kind is tuple:
+        return tuple(_deep(v, memo, parameter) for v in value)
+    if kind is set and all(type(v) is str for v in value):
+        return set(value)
     return copy.deepcopy(value, memo)
-
-
-_ATOMS = frozenset({str, int, bool, float})
 
 
 _BUILT = _Built()

@@ -1,14 +1,15 @@
 """Running checks on a worker thread, with a time limit on each call of a candidate.
 
 A Python thread cannot be killed, so work that may hang runs on a long-lived daemon
-worker (one per calling thread) while the caller waits.  :func:`run_watched` hands the worker a whole run (the
-runner gives it one pass of a law: tens of examples), and each candidate call in it
-goes through :meth:`Watch.call`, which marks when the call began.  The caller wakes
-when the run ends or when the call under way may have passed its deadline; a call
-past it gets the run abandoned (whatever the worker does next is stopped at its next
-candidate call) and a fresh worker takes the next run.  Handing the worker each call
-instead costs two thread switches a call, about 0.1 ms on a 2-core machine: some 0.6 s of
-a 12 s check of torch's LSTM.  :func:`call_with_deadline` is one watched call.
+worker (one per calling thread) while the caller waits.  :func:`run_watched` hands the
+worker a whole run (the runner gives it one pass of a law: tens of examples), and each
+candidate call in it goes through :meth:`Watch.call`, which marks when the call began.
+The caller wakes when the run ends or when the call under way may have passed its
+deadline; a call past it gets the run abandoned (whatever the worker does next is
+stopped at its next candidate call) and a fresh worker takes the next run.  Handing the
+worker each call instead costs two thread switches a call, about 0.1 ms on a 2-core
+machine: some 0.6 s of a 12 s check of torch's LSTM.  :func:`call_with_deadline` is one
+watched call.
 
 Reusing one worker matters too: each new thread that enters torch's CPU kernels gets
 its own OpenMP team, and creating one per run makes every call slower.

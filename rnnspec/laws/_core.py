@@ -281,12 +281,14 @@ class Trial:
         if deadline is None or who == "reference":
             return fn(*args)
         if self.watch is not None:
-            problem = f"the {who} did not return within {deadline:g} s (deadline)"
-            return self.watch.call(fn, args, lambda: CandidateHung(self.failure(problem)))
+            return self.watch.call(fn, args, lambda: self._hung(who, f"{deadline:g} s"))
         try:
             return call_with_deadline(fn, args, deadline)
-        except DeadlineExceeded as exc:
-            raise CandidateHung(self.failure(f"the {who} {exc} (deadline)")) from None
+        except DeadlineExceeded:
+            raise self._hung(who, f"{deadline:g} s") from None
+
+    def _hung(self, who: str, deadline: str) -> CandidateHung:
+        return CandidateHung(self.failure(f"the {who} did not return within {deadline} (deadline)"))
 
     def outcome(self, result: Any, who: str = "candidate") -> Outcome:
         expected_states = 2 if self.kind == "lstm" else 1

@@ -303,13 +303,12 @@ def run_law(
 
     # With a deadline the run goes to the worker thread, which calls the candidate
     # directly, and this thread watches the calls: two thread switches a pass, not a call.
-    deadline = subject.deadline
-    watch = Watch() if deadline is not None else None
+    watch = Watch()  # without a deadline, Trial calls the candidate directly
     try:
-        if watch is not None and deadline is not None:
-            run_watched(run, (), watch, deadline)
-        else:
+        if subject.deadline is None:
             run()
+        else:
+            run_watched(run, (), watch, subject.deadline)
     except LawSkipped as exc:  # the candidate showed at run time that the law cannot apply
         return LawResult(
             law.id,
