@@ -11,14 +11,12 @@ Importing it does not import torch (the CLI's options and the pytest plugin read
 
 from __future__ import annotations
 
-import copy
-import math
 import random
-import threading
 import warnings
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+from rnnspec.built import Kept, Template, set_weights, weights
 
 if TYPE_CHECKING:
     import torch
@@ -180,157 +178,62 @@ class RNNConfig:
         """The torch module, eval mode, weights ``U(-1/sqrt(H), 1/sqrt(H))`` drawn from ``seed``.
 
         ``dtype`` None: float64.  Every call returns a new module of its own.  On the CPU
-        it is a deep copy of one built earlier for the same arguments (kept in a small
-        cache, never handed out): copying is a few times cheaper than constructing, and
-        the laws build the same reference many times (twice in one example, and again in
-        every law that draws it).  A seed not kept yet for a config whose structure is
-        (another example's, or another dropout's) is a copy of that module with its
-        dropout set and its weights drawn again: the same values.
+        it is a copy of a module constructed once for this config's structure
+        (:meth:`_structure`) and dtype, with the seed's weights, which are drawn once for
+        each structure, seed and dtype (``rnnspec.built``): the laws build the same
+        reference many times.
         """
         import torch
 
         dtype = dtype or torch.float64
         if torch.device(device).type != "cpu":
             return self._build(seed, dtype, device)
-        return _BUILT.fresh((self, seed, dtype))
+        structure = self._structure()
+        template = _TEMPLATES.get((structure, dtype))
+        if template is None:
+            template = Template(structure._construct(dtype))
+            _TEMPLATES.put((structure, dtype), template, template.numel)
+        flat = _WEIGHTS.get((structure, seed, dtype))
+        if flat is None:
+            flat = weights(template.numel, self.hidden_size, seed, dtype)
+            _WEIGHTS.put((structure, seed, dtype), flat, template.numel)
+        module: nn.RNNBase = template.copy(
+            flat, dropout=float(self.dropout), batch_first=self.batch_first
+        )
+        return module
+
+    def _structure(self) -> RNNConfig:
+        """This config as far as the parameters go: without its dropout and its layout,
+        which torch's constructor only stores (the dropout laws draw a new p every example;
+        ``test_strategies`` compares every attribute of a copy with a constructed module's).
+        """
+        if self.dropout or self.batch_first:
+            return self.replace(dropout=0.0, batch_first=False)
+        return self
 
     def _build(self, seed: int, dtype: torch.dtype, device: str) -> nn.RNNBase:
+        """What :meth:`build` returns, made from scratch: constructed, then given the weights."""
         import torch
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
-            module = module_class(self.kind)(**self.kwargs(), dtype=dtype)
-        self._draw_weights(module, seed)
-        module.eval()
+        module = self._construct(dtype)
+        set_weights(module, weights(sum(p.numel() for p in module.parameters()),
+                                    self.hidden_size, seed, dtype))  # fmt: skip
         return module if torch.device(device).type == "cpu" else module.to(device)
 
-    def _reseeded(self, seed: int, like: nn.RNNBase) -> nn.RNNBase:
-        """What ``_build(seed, dtype, "cpu")`` returns, made from ``like``: a CPU module of
-        this config's structure (:func:`_structure`) and dtype, built with another seed (a
-        copy of it, with this config's dropout and its weights drawn again).
-        """
-        module = _copy(like)
-        module.dropout = float(self.dropout)
-        self._draw_weights(module, seed)
-        return module
-
-    def _draw_weights(self, module: nn.RNNBase, seed: int) -> None:
-        """Set every parameter, in order, to ``U(-1/sqrt(H), 1/sqrt(H))`` drawn from ``seed``.
-
-        Drawn in float64, rounded to the default dtype (as a module constructed in it and
-        then converted would hold them), then to the module's.  One draw for all of them:
-        the generator gives the same values in one call as in one call per parameter.
-        """
-        import torch
-
-        params = list(module.parameters())
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        flat = torch.empty(sum(p.numel() for p in params), dtype=torch.float64)
-        flat.uniform_(-bound, bound, generator=torch.Generator().manual_seed(seed))
-        flat = flat.to(torch.get_default_dtype())
-        start = 0
-        with torch.no_grad():
-            for p in params:
-                p.copy_(flat[start : start + p.numel()].view(p.shape))
-                start += p.numel()
+    def _construct(self, dtype: torch.dtype) -> nn.RNNBase:
+        """torch's module for this config, in ``dtype`` and eval mode, weights as torch
+        initialises them."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
+            return module_class(self.kind)(**self.kwargs(), dtype=dtype).eval()
 
 
-class _Built:
-    """RNNConfig.build's CPU modules by ``(config, seed, dtype)``, never handed out.
-
-    Least recently used first; at most ``modules`` of them and ``elements`` parameter
-    elements in all (a module over an eighth of that is built each time, not kept).
-    """
-
-    def __init__(self, modules: int = 256, elements: int = 2**22) -> None:
-        self.modules, self.elements = modules, elements
-        self.kept: OrderedDict[tuple[RNNConfig, int, torch.dtype], tuple[nn.RNNBase, int]] = (
-            OrderedDict()
-        )
-        self.total = 0
-        # the key of the latest kept module of each (structure, dtype), to reseed on a miss
-        self.like: dict[tuple[RNNConfig, torch.dtype], tuple[RNNConfig, int, torch.dtype]] = {}
-        self.lock = threading.Lock()
-
-    def fresh(self, key: tuple[RNNConfig, int, torch.dtype]) -> nn.RNNBase:
-        """A module of the caller's own: a deep copy of the kept one, or a new one."""
-        with self.lock:
-            kept = self.kept.get(key)
-            if kept is not None:
-                self.kept.move_to_end(key)
-        if kept is not None:
-            return _copy(kept[0])
-        config, seed, dtype = key
-        with self.lock:  # a kept module of this structure and dtype, built with another seed
-            like = self.kept.get(self.like.get((_structure(config), dtype), key))
-        if like is not None:  # copying it and drawing its weights again skips the constructor
-            module = config._reseeded(seed, like[0])
-        else:
-            module = config._build(seed, dtype, "cpu")
-        size = sum(p.numel() for p in module.parameters())
-        if size <= self.elements // 8:
-            with self.lock:
-                if key not in self.kept:
-                    self.kept[key] = (module, size)
-                    self.total += size
-                self.like[_structure(config), dtype] = key
-                while len(self.kept) > self.modules or self.total > self.elements:
-                    gone, (_, dropped) = self.kept.popitem(last=False)
-                    self.total -= dropped
-                    structure = (_structure(gone[0]), gone[2])
-                    if self.like.get(structure) == gone:  # at most one per kept
-                        del self.like[structure]
-            return _copy(module)
-        return module
-
-
-def _structure(config: RNNConfig) -> RNNConfig:
-    """``config`` without its dropout: modules of one structure hold the same parameters
-    (the dropout laws draw a new p for every example)."""
-    return config.replace(dropout=0.0) if config.dropout else config
-
-
-def _copy(module: nn.RNNBase) -> nn.RNNBase:
-    """``copy.deepcopy(module)`` for a kept module, done as deepcopy does it (a deep copy
-    of its state, then ``__setstate__``) but a few times faster for what such a module
-    holds: strings, numbers, parameters, and dicts, lists, sets and tuples of them.
-    Anything else in the state goes through ``copy.deepcopy`` itself.
-
-    The state is ``__getstate__``'s without its check for replaced weights: a kept
-    module is never handed out, so its weights are the ones it was built with.
-    """
-    import torch
-
-    memo: dict[int, Any] = {}
-    state = module.__dict__.copy()
-    state.pop("_flat_weight_refs", None)  # as RNNBase.__getstate__: __setstate__ rebuilds them
-    state.pop("_compiled_call_impl", None)  # as Module.__getstate__
-    new = module.__class__.__new__(module.__class__)
-    new.__setstate__({k: _deep(v, memo, torch.nn.Parameter) for k, v in state.items()})
-    return new
-
-
-def _deep(value: Any, memo: dict[int, Any], parameter: type) -> Any:
-    kind = type(value)
-    if kind is parameter:
-        new = memo.get(id(value))
-        if new is None:  # as Parameter.__deepcopy__ (clone preserves the memory format)
-            new = memo[id(value)] = kind(value.data.clone(), value.requires_grad)
-        return new
-    if kind is str or kind is int or kind is bool or kind is float or value is None:
-        return value
-    if kind is dict or kind is OrderedDict:
-        return kind((k, _deep(v, memo, parameter)) for k, v in value.items())
-    if kind is list:
-        return [_deep(v, memo, parameter) for v in value]
-    if kind is tuple:
-        return tuple(_deep(v, memo, parameter) for v in value)
-    if kind is set and all(type(v) is str for v in value):
-        return set(value)
-    return copy.deepcopy(value, memo)
-
-
-_BUILT = _Built()
+_TEMPLATES: Kept[Template] = Kept(items=4096, elements=2**22)
+"""A constructed module for each (structure, dtype), to copy; never handed out.  A check
+of torch's LSTM meets some 750 structures: with room for 256 of them, it constructed 960
+modules; with room for all, 742."""
+_WEIGHTS: Kept[Tensor] = Kept(items=1024, elements=2**22)
+"""The flat weights of each (structure, seed, dtype)."""
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,17 @@ def _spec_weights(config: RNNConfig, seed: int, dtype: torch.dtype) -> list[torc
     ]
 
 
+def _plain_state(module: nn.Module) -> dict[str, object]:
+    """What a module holds besides its tensors' values: every attribute, and each
+    parameter's name, shape, dtype and requires_grad."""
+    state = {k: v for k, v in vars(module).items() if k not in ("_parameters", "_flat_weights")}
+    del state["_flat_weight_refs"]  # weak references: equal only to themselves
+    state["parameters"] = [
+        (name, p.shape, p.dtype, p.requires_grad) for name, p in module.named_parameters()
+    ]
+    return state
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     config=rnn_configs(max_input=9, max_hidden=9),
@@ -143,25 +154,30 @@ def _spec_weights(config: RNNConfig, seed: int, dtype: torch.dtype) -> list[torc
     dtype=st.sampled_from([torch.float64, torch.float32, torch.bfloat16, torch.float16]),
     dropout=st.sampled_from([0.0, 0.5]),
 )
-def test_every_way_of_building_gives_the_promised_weights(
+def test_every_way_of_building_gives_the_promised_module(
     config: RNNConfig, seeds: tuple[int, int], dtype: torch.dtype, dropout: float
 ) -> None:
-    """From scratch, from the cache, and reseeded from a module of another seed (and of
-    another dropout: the structure is what is reused) all give the same values."""
+    """From scratch, and copied from a template made for another seed, another dropout and
+    the other layout (the structure is what is reused), the first time and from the kept
+    weights: all give the promised weights, and every attribute torch's constructor sets."""
     first, second = seeds
-    config.replace(dropout=dropout).build(seed=first, dtype=dtype)  # kept: a module to reseed
+    other = config.replace(dropout=dropout, batch_first=not config.batch_first)
+    other.build(seed=first, dtype=dtype)  # kept: the template
     config = config.replace(dropout=0.5 - dropout)
     built = {
         "scratch": RNNConfig._build(config, second, dtype, "cpu"),
-        "reseeded": config._reseeded(second, RNNConfig._build(config, first, dtype, "cpu")),
         "build": config.build(seed=second, dtype=dtype),
         "build again": config.build(seed=second, dtype=dtype),
     }
     expected = _spec_weights(config, second, dtype)
+    constructed = _plain_state(config._construct(dtype))
     for how, module in built.items():
+        assert _plain_state(module) == constructed, how
         assert module.dropout == config.dropout, how
+        assert module.batch_first == config.batch_first, how
         assert not module.training, how
         actual = list(module.parameters())
+        assert all(a is b for a, b in zip(module._flat_weights, actual, strict=True)), how
         assert all(a.dtype == dtype for a in actual), how
         assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True)), how
 
@@ -201,12 +217,25 @@ def test_each_build_is_a_module_of_its_own() -> None:
         (lambda e: e.seq_len >= 60, {"seq_len": 60}),
         (lambda e: e.config.proj_size > 0, {"kind": "lstm", "hidden_size": 2, "proj_size": 1}),
         (lambda e: e.config.nonlinearity == "relu", {"nonlinearity": "relu"}),
+        # two flags a bug needs together
+        (
+            lambda e: e.config.batch_first and e.config.bidirectional,
+            {"batch_first": True, "bidirectional": True},
+        ),
+        (
+            lambda e: not e.config.bias and e.config.nonlinearity == "relu",
+            {"bias": False, "nonlinearity": "relu"},
+        ),
+        (
+            lambda e: e.config.num_layers >= 2 and not e.config.bias and e.config.batch_first,
+            {"num_layers": 2, "bias": False, "batch_first": True},
+        ),
     ],
 )
 def test_a_case_shrinks_to_what_it_needs_and_nothing_more(
     needs: Callable[[Example], bool], differs: dict[str, object]
 ) -> None:
-    """Flags drawn together (one choice) still shrink one by one."""
+    """Flags drawn together (one choice) still shrink one by one, and two by two."""
     found = find(examples(max_len=72), needs, settings=settings(database=None, max_examples=2000))
     simplest = Example(RNNConfig("rnn", 1, 1), batch_size=None, seq_len=1)  # unbatched
     as_found = {**vars(found), **vars(found.config)}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
+from rnnspec.laws import LAWS, Subject, Trial
 from rnnspec.tolerance import BASE, GROWTH_STEPS, Tolerance, tolerance
 
 
@@ -43,3 +46,25 @@ def test_the_table_is_ordered_by_precision_and_printed_in_messages() -> None:
     assert BASE[torch.float16].rtol < BASE[torch.bfloat16].rtol
     assert str(Tolerance(2e-5, 1e-10)) == "rtol=2.0e-05 atol=1.0e-10"
     assert Tolerance(1.0, 2.0).scaled(3) == Tolerance(3.0, 6.0)
+
+
+@pytest.mark.parametrize(
+    ("values", "agrees"),
+    [
+        ([0.5, -0.25, 1.0], True),
+        ([0.5, math.inf, 1.0], False),  # inf vs inf is no agreement
+        ([0.5, -math.inf, 1.0], False),
+        ([math.inf, -math.inf], False),  # their sum is NaN
+        ([0.5, math.nan, 1.0], False),
+        ([60000.0, 60000.0], True),  # equal, finite, and the float16 sum overflows
+        ([], True),
+    ],
+)
+def test_a_comparison_passes_equal_finite_values_only(values: list[float], agrees: bool) -> None:
+    """Trial.mismatch's quick path for equal tensors lets no inf or NaN through."""
+    law = LAWS["equivalence"]
+    trial = Trial(law, Subject("rnn", lambda reference: reference), draw=lambda *a, **k: None)
+    for dtype in (torch.float64, torch.float16):
+        actual = torch.tensor(values, dtype=dtype)
+        problem = trial.mismatch(actual, actual.clone(), "output", Tolerance(1e-3, 1e-3))
+        assert (problem is None) is agrees, (dtype, problem)

@@ -21,28 +21,37 @@ def _sigmoid(v: Array) -> Array:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * v)))  # exact identity, no overflow
 
 
-def _step(
-    kind: str, nonlinearity: str, x: Array, h: Array, c: Array, w: Mapping[str, Array]
+def _run(
+    kind: str, nonlinearity: str, x: Array, h: Array, c: Array, w: Mapping[str, Array], order: range
 ) -> tuple[Array, Array, Array]:
-    gi = x @ w["ih"].T + w.get("bias_ih", 0.0)
-    gh = h @ w["hh"].T + w.get("bias_hh", 0.0)
-    if kind == "rnn":
-        pre = gi + gh
-        h = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)
-        return h, h, c
-    if kind == "gru":
-        size = w["hh"].shape[1]
-        r = _sigmoid(gi[:, :size] + gh[:, :size])
-        z = _sigmoid(gi[:, size : 2 * size] + gh[:, size : 2 * size])
-        n = np.tanh(gi[:, 2 * size :] + r * gh[:, 2 * size :])
-        h = (1.0 - z) * n + z * h
-        return h, h, c
-    i, f, g, o = np.split(gi + gh, 4, axis=1)
-    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-    h = _sigmoid(o) * np.tanh(c)
-    if "hr" in w:
-        h = h @ w["hr"].T
-    return h, h, c
+    """One layer-direction over the steps in ``order``: ``(output, h, c)``.
+
+    The input's part of every step is one product (it does not depend on the state).
+    """
+    gi = x @ w["ih"].T + w.get("bias_ih", 0.0)  # (T, B, gates)
+    out = np.zeros((*x.shape[:2], w["hh"].shape[1]))  # the state's features: proj_size or H
+    hidden = w["ih"].shape[0] // {"lstm": 4, "gru": 3}.get(kind, 1)
+    w_hh, b_hh = w["hh"].T, w.get("bias_hh", 0.0)
+    for t in order:
+        gh = h @ w_hh + b_hh
+        if kind == "rnn":
+            pre = gi[t] + gh
+            h = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)
+        elif kind == "gru":
+            rz = _sigmoid(gi[t, :, : 2 * hidden] + gh[:, : 2 * hidden])
+            r, z = rz[:, :hidden], rz[:, hidden:]
+            n = np.tanh(gi[t, :, 2 * hidden :] + r * gh[:, 2 * hidden :])
+            h = (1.0 - z) * n + z * h
+        else:  # lstm: gates i, f, g, o; the sigmoid of all four, g's unused
+            pre = gi[t] + gh
+            gates = _sigmoid(pre)
+            i, f, o = gates[:, :hidden], gates[:, hidden : 2 * hidden], gates[:, 3 * hidden :]
+            c = f * c + i * np.tanh(pre[:, 2 * hidden : 3 * hidden])
+            h = o * np.tanh(c)
+            if "hr" in w:
+                h = h @ w["hr"].T
+        out[t] = h
+    return out, h, c
 
 
 def _layer_weights(weights: Mapping[str, Array], suffix: str) -> dict[str, Array]:
@@ -92,9 +101,7 @@ def oracle_forward(
                 else np.array(c0[index], dtype=np.float64)
             )
             order = range(steps - 1, -1, -1) if direction else range(steps)
-            out = np.zeros((steps, batch, h.shape[1]))
-            for t in order:
-                out[t], h, c = _step(kind, nonlinearity, layer_input[t], h, c, w)
+            out, h, c = _run(kind, nonlinearity, layer_input, h, c, w, order)
             outputs.append(out)
             h_finals.append(h)
             c_finals.append(c)
