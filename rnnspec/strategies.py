@@ -182,7 +182,7 @@ def _config_drawer(
     proj_of: dict[int, st.SearchStrategy[int]] = {}  # by hidden size, filled as drawn
 
     def draw_config(draw: st.DrawFn) -> RNNConfig:
-        kind = draw(kind_of)
+        kind = draw(kind_of) if len(kinds) > 1 else kinds[0]  # one kind: no draw, no span
         hidden = draw(hidden_of)
         proj = 0
         if kind == "lstm" and proj_size and hidden > 1:
@@ -256,7 +256,7 @@ def examples(
             batch_size=None if unbatched_ else draw(batch_of),
             seq_len=draw_seq_len(draw),
             seed=draw(seed_of),
-            dtype=draw(dtype_of),
+            dtype=draw(dtype_of) if len(dtypes) > 1 else dtypes[0],
             with_hx=with_hx,
             device=device,
         )

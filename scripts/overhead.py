@@ -5,15 +5,17 @@
 candidate's and the reference's calls, which a checker cannot avoid.  Issue 13 set a goal
 of at most 2x for LSTM and GRU at 100 examples a law (the identity factory).
 
-    python scripts/overhead.py [--examples N] [--seeds S ...] [--cpu] [--laws]
+    python scripts/overhead.py [--examples N] [--seeds S ...] [--cpu] [--warm-up] [--laws]
                                [--profile PATH] [KIND ...]
 
 With several ``--seeds`` each kind is checked once per seed and the overhead is the sum
 of the totals over the sum of the torch seconds: the examples of one seed vary a lot in
 size, so one seed's overhead moves with its examples.  ``--cpu`` times in process CPU
 time (steadier on a busy machine: the laws run on a worker thread while the caller
-waits); ``--laws`` adds each law's seconds; ``--profile PATH`` writes a cProfile of the
-checks.
+waits); ``--warm-up`` first runs an untimed check of 5 examples a law, so that what a
+process does once (imports: meta-shapes' first call imports torch._dynamo, inside a
+forward) is in no timed check; ``--laws`` adds each law's seconds; ``--profile PATH``
+writes a cProfile of the checks.
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--cpu", action="store_true", help="time in process CPU time")
+    parser.add_argument("--warm-up", action="store_true", help="first an untimed small check")
     parser.add_argument("--laws", action="store_true", help="print each law's seconds")
     parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the checks")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
     clock = time.process_time if args.cpu else time.perf_counter
     for kind in args.kinds:
+        if args.warm_up:
+            check(torch_module, kind, max_examples=5, seed=99)
         totals, insides = [], []
         for seed in args.seeds:
             start = clock()
