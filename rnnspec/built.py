@@ -3,7 +3,7 @@
 The laws build thousands of torch modules in a check, many of them more than once (the
 reference and the module that gives the expected result; the same example in several
 laws).  Constructing one costs about 0.3 ms (the constructor registers and initialises
-every parameter); a copy of one costs about a third of that.  So ``RNNConfig.build``
+every parameter); a copy of one costs about a quarter of that.  So ``RNNConfig.build``
 constructs one :class:`Template` per structure and dtype, keeps it and never hands it
 out, and hands out copies of it whose parameters hold a seed's weights, drawn once per
 (structure, seed, dtype) by :func:`weights` and kept (:class:`Kept`).
@@ -70,8 +70,11 @@ class Template:
     never handed out, so its weights are the ones it was built with.
     """
 
-    def __init__(self, module: nn.Module) -> None:
+    def __init__(self, module: nn.Module, cls: type[nn.Module] | None = None) -> None:
         self.module = module
+        # the class of the copies (default: the template's); a template may be an instance
+        # of a subclass that only leaves its weights uninitialised
+        self.cls = cls or type(module)
         state = module.__dict__.copy()
         state.pop("_flat_weight_refs", None)  # as RNNBase.__getstate__: __setstate__ rebuilds
         state.pop("_compiled_call_impl", None)  # as Module.__getstate__
@@ -103,8 +106,7 @@ class Template:
         for key, value in self.copied:
             state[key] = _deep(value, memo)
         state.update(attributes)
-        cls = self.module.__class__
-        new = cls.__new__(cls)
+        new = self.cls.__new__(self.cls)
         new.__setstate__(state)
         return new
 
@@ -160,6 +162,3 @@ class Kept(Generic[V]):
                 _, (_, dropped) = self._kept.popitem(last=False)
                 self._total -= dropped
         return value
-
-    def __len__(self) -> int:
-        return len(self._kept)

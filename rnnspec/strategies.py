@@ -151,6 +151,8 @@ engine a span and some calls, and the checker draws thousands of examples)."""
 
 
 def _composite(draw_from: Callable[[st.DrawFn], T]) -> st.SearchStrategy[T]:
+    """The strategy that draws ``draw_from(draw)``."""
+
     @st.composite
     def build(draw: st.DrawFn) -> T:
         return draw_from(draw)

@@ -11,7 +11,7 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from rnnspec.config import Example, RNNConfig, class_name
+from rnnspec.config import Example, RNNConfig, class_name, module_class
 from rnnspec.strategies import (
     examples,
     initial_states,
@@ -172,6 +172,7 @@ def test_every_way_of_building_gives_the_promised_module(
     expected = _spec_weights(config, second, dtype)
     constructed = _plain_state(config._construct(dtype))
     for how, module in built.items():
+        assert type(module) is module_class(config.kind), how
         assert _plain_state(module) == constructed, how
         assert module.dropout == config.dropout, how
         assert module.batch_first == config.batch_first, how
