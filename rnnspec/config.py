@@ -187,7 +187,7 @@ class RNNConfig:
         import torch
 
         dtype = dtype or torch.float64
-        if torch.device(device).type != "cpu":
+        if device != "cpu" and torch.device(device).type != "cpu":
             return self._build(seed, dtype, device)
         structure = self._structure()
         template = _TEMPLATES.get((structure, dtype))

@@ -281,14 +281,15 @@ class Trial:
         if deadline is None or who == "reference":
             return fn(*args)
         if self.watch is not None:
-            return self.watch.call(fn, args, lambda: self._hung(who, f"{deadline:g} s"))
+            return self.watch.call(fn, args, lambda: self._hung(who))
         try:
             return call_with_deadline(fn, args, deadline)
         except DeadlineExceeded:
-            raise self._hung(who, f"{deadline:g} s") from None
+            raise self._hung(who) from None
 
-    def _hung(self, who: str, deadline: str) -> CandidateHung:
-        return CandidateHung(self.failure(f"the {who} did not return within {deadline} (deadline)"))
+    def _hung(self, who: str) -> CandidateHung:
+        within = f"{self.subject.deadline:g} s"
+        return CandidateHung(self.failure(f"the {who} did not return within {within} (deadline)"))
 
     def outcome(self, result: Any, who: str = "candidate") -> Outcome:
         expected_states = 2 if self.kind == "lstm" else 1

@@ -99,13 +99,13 @@ def finite_differences(trial: Trial) -> None:
     others = [i for i in range(len(named)) if i not in suspects] if joint_problem else []
     problems: list[str] = []
     checked = 0
+    names = list(named)
     for i in suspects + others:
         if len(problems) == MAX_PROBLEMS:
             break
         checked += 1
         alone = [d if j == i else torch.zeros_like(d) for j, d in enumerate(directions)]
-        name = list(named)[i]
-        problem = loss.disagreement(grads, _unit(alone), name, missing=_zero(grads[i]))
+        problem = loss.disagreement(grads, _unit(alone), names[i], missing=_zero(grads[i]))
         if problem:
             problems.append(problem)
     if problems:

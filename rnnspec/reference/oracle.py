@@ -12,6 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnspec.config import gate_count
+
 __all__ = ["oracle_forward"]
 
 Array = NDArray[np.float64]
@@ -30,7 +32,7 @@ def _run(
     """
     gi = x @ w["ih"].T + w.get("bias_ih", 0.0)  # (T, B, gates)
     out = np.zeros((*x.shape[:2], w["hh"].shape[1]))  # the state's features: proj_size or H
-    hidden = w["ih"].shape[0] // {"lstm": 4, "gru": 3}.get(kind, 1)
+    hidden = w["ih"].shape[0] // gate_count(kind)
     w_hh, b_hh = w["hh"].T, w.get("bias_hh", 0.0)
     for t in order:
         gh = h @ w_hh + b_hh
