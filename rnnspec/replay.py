@@ -16,10 +16,11 @@ from typing import Any, NoReturn
 
 import torch
 from torch import Tensor
-from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import Example
 from rnnspec.scope import Scope
+from rnnspec.state import RESULT_NAMES, flat_result, state_tensors
+from rnnspec.tolerance import Tolerance, within
 
 __all__ = [
     "call",
@@ -79,11 +80,7 @@ def replay(
 
 def results(result: Any) -> list[tuple[str, Tensor]]:
     """``(name, tensor)`` for output (a PackedSequence's data), h_n and c_n."""
-    output, state = result
-    if isinstance(output, PackedSequence):
-        output = output.data
-    states = state if isinstance(state, tuple | list) else (state,)
-    return list(zip(("output", "h_n", "c_n"), [output, *states], strict=False))
+    return list(zip(RESULT_NAMES, flat_result(result), strict=False))
 
 
 def compare(what: str, actual: Any, expected: Any, rtol: float, atol: float) -> bool:
@@ -97,7 +94,7 @@ def compare(what: str, actual: Any, expected: Any, rtol: float, atol: float) -> 
             same = False
             continue
         diff = (a - e).abs()
-        ok = bool((diff <= atol + rtol * e.abs()).all())
+        ok = bool(within(a, e, Tolerance(rtol, atol)).all())
         worst = diff.max().item() if diff.numel() else 0.0
         print(f"{what} {name}: max |difference| {worst:.3g}", "" if ok else "(too large)")
         same = same and ok
@@ -156,7 +153,7 @@ def same_error(got: BaseException | None, expected: BaseException | None, patter
 def gradients(fn: Any, x: Tensor, hx: Any, seed: int, who: str) -> dict[str, Tensor | None]:
     """d(a weighted sum of every result) / d(input, hx, each named parameter); {} if it raises."""
     xr = x.clone().requires_grad_(True)
-    hr = None if hx is None else tuple(h.clone().requires_grad_(True) for h in _flat(hx))
+    hr = None if hx is None else tuple(h.clone().requires_grad_(True) for h in state_tensors(hx))
     state = None if hr is None else (hr if isinstance(hx, tuple) else hr[0])
     params = dict(fn.named_parameters()) if isinstance(fn, torch.nn.Module) else {}
     try:
@@ -195,7 +192,3 @@ def compare_gradients(
         elif got is not None and want is not None:
             same = compare(f"grad {name}", (got, ()), (want, ()), rtol, atol) and same
     return same
-
-
-def _flat(hx: Any) -> list[Tensor]:
-    return list(hx) if isinstance(hx, tuple) else [hx]

@@ -34,7 +34,8 @@ class Scope:
     unbatched: bool = True
     packed: bool = True
     gradients: bool = True
-    dropout: bool = True  # honours dropout between layers in training mode
+    dropout: bool = True  # accepts dropout p > 0 (False: no law hands it a p > 0, in any mode)
+    max_dropout: float = 1.0  # the largest p it accepts: laws draw p in (0, max_dropout]
     dtypes: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
     devices: tuple[str, ...] = ("cpu",)
     meta: bool = True
@@ -62,6 +63,9 @@ class Scope:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Scope.{name} must be a positive integer, got {value!r}")
+        p = self.max_dropout
+        if not isinstance(p, int | float) or isinstance(p, bool) or not 0 < p <= 1:
+            raise ValueError(f"Scope.max_dropout must be a number in (0, 1], got {p!r}")
         if not self.devices:
             raise ValueError("Scope.devices must name at least one device, e.g. ('cpu',)")
 

@@ -9,12 +9,15 @@ whether the input is batched.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence
 
 __all__ = [
+    "RESULT_NAMES",
     "State",
+    "flat_result",
     "as_state",
     "batch_axis",
     "map_state",
@@ -25,6 +28,21 @@ __all__ = [
 
 State: TypeAlias = Tensor | tuple[Tensor, Tensor] | None
 """``hx`` or ``h_n``: None, ``h``, or ``(h, c)`` for an LSTM."""
+
+RESULT_NAMES = ("output", "h_n", "c_n")
+"""The names of a result's tensors, in the order :func:`flat_result` gives them."""
+
+
+def flat_result(result: Any) -> list[Any]:
+    """A module's result ``(output, state)`` flattened: ``[output, h_n]`` or ``[output, h_n, c_n]``.
+
+    A PackedSequence output gives its data; a state that is a tuple or list gives its
+    items, anything else is one item.  Nothing is checked: the caller checks types.
+    """
+    output, state = result
+    if isinstance(output, PackedSequence):
+        output = output.data
+    return [output, *(state if isinstance(state, tuple | list) else (state,))]
 
 
 def map_state(fn: Callable[[Tensor], Tensor], hx: State) -> State:
@@ -43,10 +61,10 @@ def select_samples(hx: State, index: Tensor) -> State:
 
 
 def state_tensors(hx: State) -> list[Tensor]:
-    """The tensors of ``hx``: [], [h] or [h, c]."""
+    """The tensors of ``hx``: [], [h] or [h, c] (a list counts as a tuple)."""
     if hx is None:
         return []
-    return list(hx) if isinstance(hx, tuple) else [hx]
+    return list(hx) if isinstance(hx, tuple | list) else [hx]
 
 
 def as_state(kind: str, tensors: Sequence[Tensor]) -> State:

@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
+from torch import Tensor
 
-__all__ = ["BASE", "GROWTH_STEPS", "Tolerance", "tolerance"]
+__all__ = ["BASE", "GROWTH_STEPS", "Tolerance", "tolerance", "within"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,14 @@ def tolerance(
     if dtype not in table:
         raise ValueError(f"no tolerance for dtype {dtype}; known: {sorted(map(str, table))}")
     return table[dtype].scaled(1 + steps / GROWTH_STEPS)
+
+
+def within(actual: Tensor, expected: Tensor, tol: Tolerance) -> Tensor:
+    """Elementwise ``|actual - expected| <= atol + rtol * |expected|``, as a bool tensor.
+
+    The one closeness rule of rnnspec, computed in float64 on the CPU (shapes must
+    broadcast); a NaN on either side is never within.
+    """
+    a = actual.detach().to("cpu", torch.float64)
+    b = expected.detach().to("cpu", torch.float64)
+    return (a - b).abs() <= tol.atol + tol.rtol * b.abs()

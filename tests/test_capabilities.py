@@ -1,4 +1,4 @@
-"""rnnspec.laws._capabilities: the one mapping from a capability-bound law to its Scope field."""
+"""Capabilities: each law declares the Scope field that puts it out of scope, once, with it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from torch import nn
 
 from rnnspec import LAWS, Scope, check
 from rnnspec.devices import available_devices
-from rnnspec.laws import Subject
-from rnnspec.laws._capabilities import CAPABILITIES, scope_hint
+from rnnspec.laws import CAPABILITIES, Subject
 
 KINDS = ("rnn", "lstm", "gru")
 
@@ -25,6 +24,8 @@ NARROWER = [
     {"unbatched": False},
     {"packed": False},
     {"dropout": False},
+    {"max_dropout": 0.5},
+    {"bidirectional": (True,)},
     {"dtypes": (torch.float32,)},
     {"meta": False},
     {"devices": ("cpu",)},
@@ -49,10 +50,24 @@ def test_every_entry_is_a_law_and_a_scope_field() -> None:
 
 @pytest.mark.parametrize("law_id", sorted(CAPABILITIES))
 def test_declaring_the_field_puts_the_law_out_of_scope(law_id: str) -> None:
-    capability = CAPABILITIES[law_id]
-    scope = Scope(**{capability.field: capability.value})
-    assert law_id in _skipped(scope)
-    assert capability.declaration == f"Scope({capability.field}={capability.value!r})"
+    for capability in LAWS[law_id].capabilities:
+        scope = Scope(**{capability.field: capability.value})
+        assert law_id in _skipped(scope), capability
+        assert capability.declaration == f"Scope({capability.field}={capability.value!r})"
+        assert capability.missing(scope) == capability.reason
+        assert capability.missing(Scope(errors=True, devices=("cpu", "cuda"))) is None
+
+
+def test_the_derived_tables_follow_the_declarations() -> None:
+    from rnnspec.run.causes import COMPARES_WITH_TORCH
+    from rnnspec.run.diagnosis import DIAGNOSED_LAWS
+
+    assert set(CAPABILITIES) == {i for i, law in LAWS.items() if law.capabilities}
+    assert COMPARES_WITH_TORCH == {i for i, law in LAWS.items() if law.compares_with_torch}
+    assert DIAGNOSED_LAWS == ("equivalence", "oracle")
+    assert {"gradients", "oracle", "dropout-inactive", "dropout-between-layers"} == set(
+        COMPARES_WITH_TORCH
+    )
 
 
 @pytest.mark.parametrize("narrow", NARROWER, ids=lambda n: next(iter(n)))
@@ -88,7 +103,7 @@ def test_a_capability_failure_names_the_scope_field_that_declares_it() -> None:
     message = failed["meta-shapes"].message
     hint = "(if your implementation does not support meta tensors, declare Scope(meta=False))"
     assert hint in message
-    assert scope_hint("meta-shapes") == hint
+    assert LAWS["meta-shapes"].scope_hint() == hint
 
 
 def test_a_forward_failure_names_no_scope_field() -> None:
@@ -98,4 +113,4 @@ def test_a_forward_failure_names_no_scope_field() -> None:
     report = check(wrong, "rnn", max_examples=2, seed=0, laws=["equivalence"])
     assert [r.law for r in report.failed] == ["equivalence"]
     assert "declare Scope(" not in report.failed[0].message
-    assert scope_hint("equivalence") is None
+    assert LAWS["equivalence"].scope_hint() is None

@@ -1,27 +1,57 @@
-"""Which Scope field declares each capability-bound law out of scope: the one mapping.
+"""Capabilities: the Scope declarations that put a law out of scope, declared with the law.
 
-A failure of one of these laws may only mean that the candidate does not support the
-capability (the meta device, packed sequences, torch's error contract...): its message
-names the Scope field that says so, e.g. "(if your implementation does not support meta
-tensors, declare Scope(meta=False))".  Declaring it puts the law out of scope (its
-``needs`` returns a reason): tests/test_laws.py checks that for every entry.
+A law that needs more than the forward itself (the meta device, packed sequences,
+torch's error contract...) names what it needs with ``law(..., capability=...)``.  The
+capability says which Scope field declares the candidate without it, so that one
+declaration gives both the law's "skipped (out of scope: ...)" reason and the line its
+failure message adds, e.g. "(if your implementation does not support meta tensors,
+declare Scope(meta=False))": a failure may only mean that the candidate lacks it.
+``rnnspec.laws.CAPABILITIES`` is the resulting table, derived from the registry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-__all__ = ["CAPABILITIES", "Capability", "scope_hint"]
+if TYPE_CHECKING:
+    from rnnspec.scope import Scope
+
+__all__ = [
+    "BIDIRECTIONAL",
+    "DEVICES",
+    "DROPOUT",
+    "ERRORS",
+    "FLOAT64",
+    "FULL_DROPOUT",
+    "GRADIENTS",
+    "INITIAL_STATE",
+    "LAYERS",
+    "META",
+    "PACKED",
+    "UNBATCHED",
+    "UNIDIRECTIONAL",
+    "Capability",
+]
 
 
 @dataclass(frozen=True)
 class Capability:
+    """What a law needs beyond the forward, and the Scope field that declares it absent.
+
+    ``value`` is a declaration of that field which puts the law out of scope (the one
+    the hint shows); ``lacks`` says of any value of the field whether it does (by
+    default: it equals ``value``); ``reason`` is the skip reason it gives.
+    """
+
     field: str  # the Scope field
     what: str  # what the candidate may not support
-    value: Any  # the field's value that declares it out of scope
+    value: Any  # a value of the field that declares it out of scope
+    reason: str  # "skipped (out of scope: <reason>)"
+    lacks: Callable[[Any], bool] | None = None
 
     @property
     def declaration(self) -> str:
@@ -31,44 +61,68 @@ class Capability:
     def hint(self) -> str:
         return f"(if your implementation does not support {self.what}, declare {self.declaration})"
 
+    def missing(self, scope: Scope) -> str | None:
+        """The skip reason when ``scope`` declares the capability absent, else None."""
+        value = getattr(scope, self.field)
+        absent = self.lacks(value) if self.lacks is not None else value == self.value
+        return self.reason if absent else None
 
-_GRADIENTS = Capability("gradients", "gradients (backward)", False)
-_BIDIRECTIONAL = Capability("bidirectional", "bidirectional=True", (False,))
-_FLOAT64 = Capability("dtypes", "float64", (torch.float32,))
-_ERRORS = Capability(
-    "errors", "torch's error contract (its exceptions and messages for bad input)", False
+
+GRADIENTS = Capability("gradients", "gradients (backward)", False, "gradients are out of scope")
+BIDIRECTIONAL = Capability(
+    "bidirectional",
+    "bidirectional=True",
+    (False,),
+    "bidirectional is out of scope",
+    lambda value: True not in value,
 )
-
-CAPABILITIES: dict[str, Capability] = {
-    "gradients": _GRADIENTS,
-    "eval-backward": _GRADIENTS,
-    "finite-differences": _GRADIENTS,
-    "clip-grad-norm": _GRADIENTS,
-    "bidirectional-doubling": _BIDIRECTIONAL,
-    "bidirectional-composition": _BIDIRECTIONAL,
-    "bidirectional-ends": _BIDIRECTIONAL,
-    "bidirectional-not-causal": _BIDIRECTIONAL,
-    "stacked-composition": Capability("max_layers", "more than one layer", 1),
-    "streaming": Capability("initial_state", "an initial state (hx)", False),
-    "unbatched": Capability("unbatched", "unbatched (T, I) input", False),
-    "packed": Capability("packed", "packed sequences (PackedSequence)", False),
-    "dropout-between-layers": Capability(
-        "dropout", "dropout between layers in training mode", False
-    ),
-    "oracle": _FLOAT64,
-    "dtype-parity": _FLOAT64,
-    "meta-shapes": Capability("meta", "meta tensors", False),
-    "device-parity": Capability("devices", "CUDA or MPS", ("cpu",)),
-    "error-input-size": _ERRORS,
-    "error-hx-shape": _ERRORS,
-    "error-input-rank": _ERRORS,
-    "error-dtype": _ERRORS,
-    "error-empty-sequence": _ERRORS,
-}
-"""Law id -> the capability it needs beyond the forward itself, and its Scope field."""
-
-
-def scope_hint(law_id: str) -> str | None:
-    """The line that names the Scope field declaring ``law_id`` out of scope, or None."""
-    capability = CAPABILITIES.get(law_id)
-    return capability.hint() if capability else None
+UNIDIRECTIONAL = Capability(
+    "bidirectional",
+    "bidirectional=False",
+    (True,),
+    "unidirectional is out of scope",
+    lambda value: False not in value,
+)
+LAYERS = Capability(
+    "max_layers", "more than one layer", 1, "needs max_layers >= 2", lambda value: value < 2
+)
+INITIAL_STATE = Capability(
+    "initial_state", "an initial state (hx)", False, "initial states are out of scope"
+)
+UNBATCHED = Capability(
+    "unbatched", "unbatched (T, I) input", False, "unbatched input is out of scope"
+)
+PACKED = Capability(
+    "packed", "packed sequences (PackedSequence)", False, "packed sequences are out of scope"
+)
+DROPOUT = Capability(
+    "dropout", "dropout > 0 (between layers, in any mode)", False, "dropout is out of scope"
+)
+FULL_DROPOUT = Capability(
+    "max_dropout",
+    "dropout p = 1",
+    0.9,
+    "needs dropout p = 1 (Scope.max_dropout is below 1)",
+    lambda value: value < 1,
+)
+FLOAT64 = Capability(
+    "dtypes",
+    "float64",
+    (torch.float32,),
+    "float64 is out of scope",
+    lambda value: torch.float64 not in value,
+)
+META = Capability("meta", "meta tensors", False, "the meta device is out of scope")
+DEVICES = Capability(
+    "devices",
+    "CUDA or MPS",
+    ("cpu",),
+    "no CUDA or MPS device in Scope.devices",
+    lambda value: set(value) <= {"cpu"},
+)
+ERRORS = Capability(
+    "errors",
+    "torch's error contract (its exceptions and messages for bad input)",
+    False,
+    "the error contract is opt-in (Scope(errors=True))",
+)

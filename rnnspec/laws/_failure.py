@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rnnspec.laws._capabilities import scope_hint
 from rnnspec.laws._locate import Location
 from rnnspec.laws._repro import repro
 from rnnspec.tolerance import Tolerance
@@ -89,7 +88,7 @@ class LawFailure(AssertionError):
     def message(self, extra: tuple[str, ...] | list[str] = ()) -> str:
         """The failure as text; ``extra`` lines (e.g. a diagnosis) go before the repro."""
         lines = [f"{self.headline()}: {self.problem}", f"  the law: {self.law.sentence}"]
-        hint = scope_hint(self.law.id)
+        hint = self.law.scope_hint()
         if hint:
             lines.append(f"  {hint}")
         if self.example is not None:

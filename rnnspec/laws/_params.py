@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from rnnspec.laws._core import Trial
+from rnnspec.laws.trial import Trial
 
 __all__ = ["candidate_parameters", "mapped_gradients"]
 

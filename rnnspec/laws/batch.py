@@ -5,9 +5,11 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._capabilities import UNBATCHED
+from rnnspec.laws._core import law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
+from rnnspec.laws.trial import Outcome, Trial
 from rnnspec.state import batch_axis, map_state, select_samples
 
 
@@ -75,14 +77,10 @@ def batch_independence(trial: Trial) -> None:
     _compare_samples(trial, [sample], f"sample {sample} alone vs in the batch")
 
 
-def _needs_unbatched(subject: Subject) -> str | None:
-    return None if subject.scope.unbatched else "unbatched input is out of scope"
-
-
 @law(
     "unbatched",
     "An unbatched (T, I) input gives the batch-of-one result with the batch dimension removed.",
-    needs=_needs_unbatched,
+    capability=UNBATCHED,
 )
 def unbatched(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, min_batch=1, max_batch=1)

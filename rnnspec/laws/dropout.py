@@ -1,4 +1,9 @@
-"""Dropout acts only in training, only between layers; the seed's clipping tip holds."""
+"""Dropout acts only in training, only between layers; the seed's clipping tip holds.
+
+A candidate is handed a reference with dropout p > 0 only where its scope says it
+accepts one: ``Scope(dropout=False)`` means no p > 0 at all (in any mode), and
+``Scope(max_dropout=...)`` bounds every p a law draws or constructs with.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,35 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._capabilities import DROPOUT, FULL_DROPOUT, GRADIENTS, LAYERS
+from rnnspec.laws._core import Subject, law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import factory_path, preamble
 from rnnspec.laws.equivalence import expected_outcome
 from rnnspec.laws.structure import state_rows, sub_reference
+from rnnspec.laws.trial import Trial
+from rnnspec.scope import Scope
 
 MAX_NORM = 5.0
 """The seed's training tip: ``nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)``."""
 
 
-def _needs_training_dropout(subject: Subject) -> str | None:
-    if not subject.scope.dropout:
-        return "training-mode dropout is out of scope"
-    return None if subject.scope.max_layers >= 2 else "needs max_layers >= 2"
+def dropout_probabilities(scope: Scope, least: float) -> st.SearchStrategy[float]:
+    """Dropout probabilities p > 0 the scope accepts: from ``least`` (or less, where the
+    scope's ``max_dropout`` is below it) up to ``max_dropout``."""
+    return st.floats(min(least, scope.max_dropout), scope.max_dropout)
+
+
+def _cases(p: float | None) -> list[tuple[str, float, bool]]:
+    """(label, p, training) of each case: the drawn p in eval mode (None: not drawn, out of
+    scope), and p = 0 in training mode."""
+    eval_mode = [] if p is None else [(f"eval mode, p={p:g}", p, False)]
+    return [*eval_mode, ("train mode, p=0", 0.0, True)]
 
 
 def _inactive_repro(failure: LawFailure) -> list[str]:
     """Build the candidate with the drawn p in eval mode, and with p=0 in training mode."""
-    p = failure.draws["p"]
+    cases = _cases(failure.draws.get("p"))
     factory = factory_path(failure.subject.factory)[1]
     return [
         *preamble(failure),
@@ -34,8 +49,7 @@ def _inactive_repro(failure: LawFailure) -> list[str]:
         "with torch.no_grad():",
         "    expected = replay.call(float64, x.double(), replay.to(hx, torch.float64))",
         "same = True",
-        f"for label, p, training in (('eval mode, p={p:g}', {p!r}, False), "
-        "('train mode, p=0', 0.0, True)):",
+        f"for label, p, training in {tuple(cases)!r}:",
         "    config = example.config.replace(dropout=p)",
         "    reference = example.replace(config=config).reference().train(training)",
         f"    candidate = {factory}(reference)",
@@ -53,17 +67,17 @@ def _inactive_repro(failure: LawFailure) -> list[str]:
     "With dropout p > 0 in eval mode, or p = 0 in training mode, the network is "
     "deterministic and equals the network without dropout.",
     repro=_inactive_repro,
+    compares_with_torch=True,
 )
 def dropout_inactive(trial: Trial) -> None:
+    """p is drawn within the scope's range; under ``Scope(dropout=False)`` only p = 0 in
+    training mode is checked (the candidate is never handed a p > 0)."""
     example = trial.draw_example(unbatched=False)
-    p = trial.draw(st.floats(0.1, 1.0), "p")
+    p = trial.draw(dropout_probabilities(trial.scope, 0.1), "p") if trial.scope.dropout else None
     x, hx = example.inputs()
     args = (x,) if hx is None else (x, hx)
     expected = expected_outcome(trial, x, hx)
-    for label, prob, training in (
-        (f"eval mode, p={p:g}", p, False),
-        ("train mode, p=0", 0.0, True),
-    ):
+    for label, prob, training in _cases(p):
         reference = example.replace(config=example.config.replace(dropout=prob)).reference()
         reference.train(training)
         candidate = trial.candidate(reference)
@@ -78,7 +92,8 @@ def dropout_inactive(trial: Trial) -> None:
     "dropout-between-layers",
     "In training mode with p = 1, dropout zeroes each layer's output before the next layer "
     "and nothing else: layer 0's final states are untouched, and the top layer sees zeros.",
-    needs=_needs_training_dropout,
+    capability=(DROPOUT, LAYERS, FULL_DROPOUT),
+    compares_with_torch=True,
 )
 def dropout_between_layers(trial: Trial) -> None:
     example = trial.draw_example(configs={"min_layers": 2})
@@ -111,12 +126,13 @@ def _needs_constructor(subject: Subject) -> str | None:
     "Constructing a one-layer network with dropout > 0 warns (dropout would act on nothing); "
     "with two layers it does not.",
     needs=_needs_constructor,
+    capability=DROPOUT,
 )
 def dropout_single_layer_warns(trial: Trial) -> None:
     constructor = trial.subject.constructor
     assert constructor is not None
     sizes = trial.draw(st.tuples(st.integers(1, 6), st.integers(1, 6)), "input, hidden")
-    p = trial.draw(st.floats(0.05, 1.0), "p")
+    p = trial.draw(dropout_probabilities(trial.scope, 0.05), "p")
     trial.note(f"input_size, hidden_size = {sizes}, dropout = {p}")
     for layers, should_warn in ((1, True), (2, False)):
         with warnings.catch_warnings(record=True) as caught:
@@ -135,15 +151,11 @@ def dropout_single_layer_warns(trial: Trial) -> None:
             )
 
 
-def _needs_gradients(subject: Subject) -> str | None:
-    return None if subject.scope.gradients else "gradients are out of scope"
-
-
 @law(
     "clip-grad-norm",
     "The seed's training tip holds: after backward, the parameters have finite gradients and "
     "clip_grad_norm_(parameters, max_norm=5.0) leaves a total gradient norm <= 5.",
-    needs=_needs_gradients,
+    capability=GRADIENTS,
 )
 def clip_grad_norm(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False)

@@ -8,19 +8,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._capabilities import FLOAT64, GRADIENTS, INITIAL_STATE
+from rnnspec.laws._core import law
 from rnnspec.laws._params import candidate_parameters, mapped_gradients
 from rnnspec.laws._repro import factory_path, forward_case, preamble
+from rnnspec.laws.trial import Outcome, Trial
 from rnnspec.reference.oracle import oracle_forward
 from rnnspec.state import State, as_state, map_state, state_tensors
-
-
-def _needs_gradients(subject: Subject) -> str | None:
-    return None if subject.scope.gradients else "gradients are out of scope"
-
-
-def _needs_float64(subject: Subject) -> str | None:
-    return None if torch.float64 in subject.scope.dtypes else "float64 is out of scope"
 
 
 def expected_outcome(trial: Trial, x: Tensor, hx: State) -> Outcome:
@@ -49,6 +43,7 @@ def expected_outcome(trial: Trial, x: Tensor, hx: State) -> Outcome:
         "actual",
         "expected",
     ),
+    diagnosed=True,
 )
 def equivalence(trial: Trial) -> None:
     # every dtype in scope, the widest first (where shrinking ends): a float32 kernel that
@@ -67,7 +62,8 @@ def equivalence(trial: Trial) -> None:
     "Gradients of a loss through the candidate, with respect to the input, the initial "
     "state and every weight, equal those through the torch module (both in training mode "
     "with dropout 0, which computes the eval-mode function).",
-    needs=_needs_gradients,
+    capability=GRADIENTS,
+    compares_with_torch=True,
     repro=lambda failure: [
         *preamble(failure, training=True),
         "expected = replay.gradients(reference, x, hx, example.seed, 'reference')",
@@ -104,7 +100,7 @@ def gradients(trial: Trial) -> None:
     "eval-backward",
     "Backward works in eval mode too, and gives the gradients of training mode with "
     "dropout 0: a module in eval mode is still differentiable (as on the CPU).",
-    needs=_needs_gradients,
+    capability=GRADIENTS,
     repro=lambda failure: [
         *preamble(failure, training=True),
         "training = replay.gradients(candidate, x, hx, example.seed, 'candidate in training mode')",
@@ -203,6 +199,7 @@ def _weighted_sum(outcome: Outcome, seed: int) -> Tensor:
         "implicit",
         "explicit",
     ),
+    capability=INITIAL_STATE,
 )
 def hx_none_is_zeros(trial: Trial) -> None:
     example = trial.draw_example(initial_state=False)
@@ -223,7 +220,9 @@ def hx_none_is_zeros(trial: Trial) -> None:
     "oracle",
     "The candidate agrees with rnnspec's NumPy float64 implementation, which shares no "
     "code with torch.",
-    needs=_needs_float64,
+    capability=FLOAT64,
+    compares_with_torch=True,
+    diagnosed=True,
 )
 def oracle(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, dtypes=("float64",))

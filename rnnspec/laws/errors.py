@@ -16,9 +16,11 @@ import torch
 from torch import Tensor
 
 from rnnspec.config import Example
-from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._capabilities import ERRORS
+from rnnspec.laws._core import law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
+from rnnspec.laws.trial import Trial
 from rnnspec.state import State, as_state, time_axis
 
 BadInput = Callable[[Example, Tensor, Any], tuple[Any, ...]]
@@ -100,10 +102,6 @@ CASES = (
 )
 
 
-def _needs_errors(subject: Subject) -> str | None:
-    return None if subject.scope.errors else "the error contract is opt-in (Scope(errors=True))"
-
-
 def _raised(trial: Trial, fn: Any, args: tuple[Any, ...], who: str) -> BaseException | None:
     try:
         with torch.no_grad():
@@ -155,7 +153,7 @@ def _register(case: ErrorCase) -> None:
         ]
 
     check.__name__ = case.law_id.replace("-", "_")
-    law(case.law_id, case.sentence, needs=_needs_errors, repro=repro)(check)
+    law(case.law_id, case.sentence, repro=repro, capability=ERRORS)(check)
 
 
 for _case in CASES:

@@ -8,8 +8,9 @@ import torch
 from hypothesis import strategies as st
 from torch import Tensor
 
-from rnnspec.laws._core import Trial, law
+from rnnspec.laws._core import law
 from rnnspec.laws._repro import forward_case
+from rnnspec.laws.trial import Trial
 from rnnspec.state import State, state_tensors
 
 

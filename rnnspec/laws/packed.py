@@ -5,15 +5,13 @@ from __future__ import annotations
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnspec.laws._core import Outcome, Subject, Trial, law
+from rnnspec.laws._capabilities import PACKED
+from rnnspec.laws._core import law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
+from rnnspec.laws.trial import Outcome, Trial
 from rnnspec.state import batch_axis, select_samples, time_axis
 from rnnspec.strategies import lengths
-
-
-def _needs_packed(subject: Subject) -> str | None:
-    return None if subject.scope.packed else "packed sequences are out of scope"
 
 
 def _packed_repro(failure: LawFailure) -> list[str]:
@@ -55,7 +53,7 @@ def _packed_repro(failure: LawFailure) -> list[str]:
     "packed",
     "A packed batch of sequences of different lengths (sorted or not) gives, for each "
     "sequence, the output and final state of running it alone.",
-    needs=_needs_packed,
+    capability=PACKED,
     repro=_packed_repro,
 )
 def packed(trial: Trial) -> None:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from hypothesis import strategies as st
+from torch.autograd.profiler_legacy import profile
 
+from rnnspec.config import Example
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import available_devices, cuda_precision
-from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._capabilities import DEVICES, FLOAT64, META
+from rnnspec.laws._core import Subject, law
 from rnnspec.laws.shapes import expected_shapes
+from rnnspec.laws.trial import Outcome, Trial
 from rnnspec.state import map_state
 
 
@@ -24,6 +30,7 @@ def _needs_two_dtypes(subject: Subject) -> str | None:
     "The network in float32 agrees with the same weights in float64 within the float32 "
     "tolerance, which grows with sequence length.",
     needs=_needs_two_dtypes,
+    capability=FLOAT64,
 )
 def dtype_parity(trial: Trial) -> None:
     example = trial.draw_example(dtypes=("float32",))
@@ -43,6 +50,42 @@ def _needs_onednn(subject: Subject) -> str | None:
     return None
 
 
+RNN_KERNELS = frozenset(
+    {"aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu", "aten::mkldnn_rnn_layer"}
+)
+"""torch's recurrent kernels: the calls whose backend torch.backends.mkldnn chooses."""
+
+_REACHES: dict[Subject, bool] = {}
+"""Whether the oneDNN flag reaches a subject's candidate, decided on its first example."""
+
+
+def _kernels(fn: Callable[..., Any], seen: set[str]) -> Callable[..., Any]:
+    """``fn``, adding to ``seen`` the torch RNN kernels it calls (on the thread it runs on)."""
+
+    def watched(*args: Any) -> Any:
+        try:
+            profiler = profile()
+            profiler.__enter__()
+        except RuntimeError:  # a profiler already runs: assume the flag reaches the candidate
+            seen.add("unknown (a profiler was already running)")
+            return fn(*args)
+        try:
+            return fn(*args)
+        finally:
+            profiler.__exit__(None, None, None)
+            events = profiler.function_events or ()
+            seen.update(e.name for e in events if e.name in RNN_KERNELS)
+
+    return watched
+
+
+def _identical(a: Outcome, b: Outcome) -> bool:
+    return all(
+        x.shape == y.shape and torch.equal(x, y)
+        for (_, x), (_, y) in zip(a.tensors(), b.tensors(), strict=True)
+    )
+
+
 @law(
     "backend-parity",
     "On CPU, the result with oneDNN enabled equals the result with the native backend "
@@ -50,29 +93,55 @@ def _needs_onednn(subject: Subject) -> str | None:
     needs=_needs_onednn,
 )
 def backend_parity(trial: Trial) -> None:
+    """Not applicable to a candidate the flag cannot reach (a port to another framework,
+    a loop of its own): one that calls none of torch's RNN kernels (:data:`RNN_KERNELS`,
+    watched with torch's profiler) and gives bitwise the same results either way.  That
+    is decided once per subject, on its first example with a bias where the scope has
+    one (so that a path only the flag takes, which drops a bias, shows)."""
     dtype = "float32" if torch.float32 in trial.scope.dtypes else trial.scope.dtype_names[-1]
     example = trial.draw_example(dtypes=(dtype,))
-    _, candidate = trial.build()
+    if trial.subject not in _REACHES:
+        biased = True in trial.scope.bias
+        probe = example.replace(config=example.config.replace(bias=True)) if biased else example
+        if len(_REACHES) > 256:
+            _REACHES.clear()
+        _REACHES[trial.subject] = _reaches(trial, probe)
+    if not _REACHES[trial.subject]:
+        trial.skip(
+            "the candidate calls none of torch's RNN kernels and gives the same result with "
+            "oneDNN on and off: torch.backends.mkldnn does not reach it"
+        )
+    fast, native = _both(trial, example)
+    trial.equal_outcomes(fast, native, "oneDNN vs native")
+
+
+def _both(trial: Trial, example: Example, seen: set[str] | None = None) -> tuple[Outcome, Outcome]:
+    """The candidate's results on ``example`` with oneDNN enabled, then disabled; with
+    ``seen``, the torch RNN kernels the first call ran are added to it."""
+    _, candidate = trial.build(example)
     x, hx = example.inputs()
     args = (x,) if hx is None else (x, hx)
     with torch.no_grad(), warnings.catch_warnings():
         # torch 2.13 warns on every flags() call that oneDNN TF32 needs an Intel GPU.
         warnings.filterwarnings("ignore", "TF32 acceleration on top of oneDNN", UserWarning)
         with torch.backends.mkldnn.flags(enabled=True):
-            fast = trial.call(candidate, *args)
+            fast = trial.call(candidate if seen is None else _kernels(candidate, seen), *args)
         with torch.backends.mkldnn.flags(enabled=False):
             native = trial.call(candidate, *args)
-    trial.equal_outcomes(fast, native, "oneDNN vs native")
+    return fast, native
 
 
-def _needs_meta(subject: Subject) -> str | None:
-    return None if subject.scope.meta else "the meta device is out of scope"
+def _reaches(trial: Trial, probe: Example) -> bool:
+    """Whether torch.backends.mkldnn can change what the candidate computes on ``probe``."""
+    seen: set[str] = set()
+    fast, native = _both(trial, probe, seen)
+    return bool(seen) or not _identical(fast, native)
 
 
 @law(
     "meta-shapes",
     "On the meta device the network computes nothing but returns the same shapes.",
-    needs=_needs_meta,
+    capability=META,
     expensive=True,  # torch's Python decompositions run on meta: ~1000x slower per op
 )
 def meta_shapes(trial: Trial) -> None:
@@ -112,6 +181,7 @@ def _needs_accelerator(subject: Subject) -> str | None:
     "device-parity",
     "The network on CUDA or MPS (TF32 off) agrees with the CPU within the tolerance table.",
     needs=_needs_accelerator,
+    capability=DEVICES,
 )
 def device_parity(trial: Trial) -> None:
     devices = _other_devices(trial.subject)

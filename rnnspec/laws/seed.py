@@ -12,7 +12,8 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from rnnspec.laws._core import Trial, law
+from rnnspec.laws._core import law
+from rnnspec.laws.trial import Trial
 from rnnspec.reference.seed import run_manual
 from rnnspec.seed.methods import METHODS, Sizes
 from rnnspec.seed.weights import copy_manual_to_rnn, copy_rnn_to_manual, seed_parameters

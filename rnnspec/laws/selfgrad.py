@@ -22,8 +22,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._capabilities import FLOAT64, GRADIENTS
+from rnnspec.laws._core import law
 from rnnspec.laws._params import candidate_parameters
+from rnnspec.laws.trial import Trial
 from rnnspec.state import as_state, state_tensors
 
 STEP = 1e-6
@@ -48,20 +50,12 @@ directional derivative of a weight that really moves the output.
 """
 
 
-def _needs(subject: Subject) -> str | None:
-    if not subject.scope.gradients:
-        return "gradients are out of scope"
-    if torch.float64 not in subject.scope.dtypes:
-        return "float64 is out of scope (finite differences need it)"
-    return None
-
-
 @law(
     "finite-differences",
     "The candidate's own autograd gradients with respect to the input, the initial state "
     "and every parameter it has agree with finite differences of the candidate itself in "
     "float64: a parameter the output depends on has a gradient.",
-    needs=_needs,
+    capability=(GRADIENTS, FLOAT64),  # finite differences need float64
 )
 def finite_differences(trial: Trial) -> None:
     example = trial.draw_example(unbatched=False, dtypes=("float64",))

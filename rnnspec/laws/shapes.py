@@ -6,7 +6,9 @@ import torch
 from torch import nn
 
 from rnnspec.config import Example
-from rnnspec.laws._core import Subject, Trial, law
+from rnnspec.laws._capabilities import BIDIRECTIONAL, UNIDIRECTIONAL
+from rnnspec.laws._core import law
+from rnnspec.laws.trial import Trial
 from rnnspec.seed.weights import recurrent_parameters
 
 
@@ -23,12 +25,6 @@ def expected_shapes(example: Example) -> dict[str, tuple[int, ...]]:
     if c.kind == "lstm":
         shapes["c_n"] = (*lead, c.state_sizes[1])
     return shapes
-
-
-def _needs_both_directions(subject: Subject) -> str | None:
-    if set(subject.scope.bidirectional) != {False, True}:
-        return "needs both directions in scope"
-    return None
 
 
 @law(
@@ -53,7 +49,7 @@ def shape(trial: Trial) -> None:
     "bidirectional-doubling",
     "bidirectional=True doubles the output's feature width and h_n's first dimension, and "
     "doubles the first layer's parameter count.",
-    needs=_needs_both_directions,
+    capability=(BIDIRECTIONAL, UNIDIRECTIONAL),
 )
 def bidirectional_doubling(trial: Trial) -> None:
     example = trial.draw_example(configs={"bidirectional": (True,)}, unbatched=False)

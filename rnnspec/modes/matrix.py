@@ -252,7 +252,7 @@ def _cell(mode: Mode, kind: str, report: Report, seconds: float) -> Cell:
         failures = []
         for r in report.failed:
             example = r.example
-            lengths = r.draws.get("lengths") if r.law == "packed" else None
+            lengths = r.draws.get("lengths")  # drawn by the laws that pack their input
             repro = repro_script(mode, example, r.law, lengths) if example else None
             failures.append(
                 Failure(r.law, r.message, example, repro, r.blob, r.detail(), dict(r.draws))

@@ -8,9 +8,10 @@ forward bug does not send the user hunting in dropout.
 
 The rule, as data: a failed law is marked "probably the same cause as equivalence"
 when (1) ``equivalence`` failed in the same run and (2) the law is in
-:data:`COMPARES_WITH_TORCH`.  Laws that compare the candidate with itself
-(``hx-none-is-zeros``, ``stateless``, ``repeatable``, ``streaming``, ``causality``,
-``batch-*``, ``unbatched``, ``packed``, the parities ...) are never marked: a forward
+:data:`COMPARES_WITH_TORCH`: the laws declared ``law(..., compares_with_torch=True)``.
+Laws that compare the candidate with itself (``hx-none-is-zeros``, ``stateless``,
+``repeatable``, ``streaming``, ``causality``, ``batch-*``, ``unbatched``, ``packed``,
+the parities ...) are never marked: a forward
 that differs from torch's still passes them unless it has that particular defect as
 well, so their failure is a clue of its own, worth reading.  A mark says "probably":
 fix equivalence first, then rerun; a law that still fails had a second cause.
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from rnnspec.laws import LAWS
 from rnnspec.run.report import LawResult
 
 __all__ = ["COMPARES_WITH_TORCH", "ROOT", "mark_probable_causes", "probable_cause"]
@@ -29,14 +31,11 @@ ROOT = "equivalence"
 """The law whose failure other failures are traced to."""
 
 COMPARES_WITH_TORCH: frozenset[str] = frozenset(
-    {
-        "gradients",  # the candidate's gradients vs torch's: the derivative of another function
-        "oracle",  # the candidate vs the NumPy oracle, which computes torch's function
-        "dropout-inactive",  # the candidate with inactive dropout vs torch without dropout
-        "dropout-between-layers",  # layer 0's final states vs torch's with p=0
-    }
+    law.id for law in LAWS.values() if law.compares_with_torch
 )
-"""Laws whose check compares the candidate's results with torch's (or the oracle's)."""
+"""Laws whose check compares the candidate's results with torch's (or the oracle's), e.g.
+gradients (the derivative of another function), oracle (torch's function, computed in
+NumPy), dropout-inactive and dropout-between-layers (against torch without dropout)."""
 
 
 def probable_cause(law: str, failed: Iterable[str]) -> str | None:

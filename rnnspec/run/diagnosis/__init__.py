@@ -19,9 +19,10 @@ from torch import Tensor
 
 from rnnspec.config import Example
 from rnnspec.deadline import call_with_deadline
-from rnnspec.laws._core import Subject
+from rnnspec.laws import LAWS, Subject
 from rnnspec.run.diagnosis.variants import SYMPTOMS, VARIANTS, Symptom, Variant
-from rnnspec.tolerance import tolerance
+from rnnspec.state import flat_result, state_tensors
+from rnnspec.tolerance import tolerance, within
 
 __all__ = [
     "DIAGNOSED_LAWS",
@@ -35,8 +36,9 @@ __all__ = [
     "explain",
 ]
 
-DIAGNOSED_LAWS = ("equivalence", "oracle")
-"""The laws whose failures are diagnosed: they compare the forward result with torch's."""
+DIAGNOSED_LAWS: tuple[str, ...] = tuple(law.id for law in LAWS.values() if law.diagnosed)
+"""The laws whose failures are diagnosed (declared ``law(..., diagnosed=True)``): they
+compare the forward result with torch's."""
 
 NO_MATCH = "no known bug matches"
 CONFIRMATIONS = (7919, 104729)
@@ -125,7 +127,7 @@ def _observe(subject: Subject, example: Example) -> tuple[Results, Results, Resu
     """The candidate's results on ``example``, with its arguments before and after the call."""
     x, hx = example.inputs()
     args = (x,) if hx is None else (x, hx)
-    before = _flat(args)
+    before = (x, *state_tensors(hx))
     copies = tuple(t.clone() for t in before)
     try:
         with warnings.catch_warnings(), torch.no_grad():
@@ -158,16 +160,8 @@ def _variant_results(variant: Variant | None, example: Example) -> Results | Non
 def _results(result: Any) -> Results | None:
     if not isinstance(result, tuple | list) or len(result) != 2:
         return None
-    output, state = result
-    tensors = (output, *(state if isinstance(state, tuple | list) else (state,)))
+    tensors = tuple(flat_result(result))
     return tensors if all(isinstance(t, Tensor) for t in tensors) else None
-
-
-def _flat(args: tuple[Any, ...]) -> Results:
-    out: list[Tensor] = []
-    for a in args:
-        out.extend(a if isinstance(a, tuple) else (a,))
-    return tuple(out)
 
 
 def _close(
@@ -185,8 +179,6 @@ def _close(
         if a.shape != b.shape or not dtype_of.is_floating_point():
             return False
         tol = tolerance(dtype_of.dtype, steps, subject.scope.tolerances)
-        a64 = a.detach().to("cpu", torch.float64)
-        b64 = b.detach().to("cpu", torch.float64)
-        if not bool(((a64 - b64).abs() <= tol.atol + tol.rtol * b64.abs()).all()):
+        if not bool(within(a, b, tol).all()):
             return False
     return True
