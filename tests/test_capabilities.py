@@ -26,6 +26,8 @@ NARROWER = [
     {"dropout": False},
     {"max_dropout": 0.5},
     {"bidirectional": (True,)},
+    {"max_len": 1},
+    {"max_batch": 1},
     {"dtypes": (torch.float32,)},
     {"meta": False},
     {"devices": ("cpu",)},

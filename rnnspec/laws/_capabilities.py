@@ -32,6 +32,8 @@ __all__ = [
     "LAYERS",
     "META",
     "PACKED",
+    "SAMPLES",
+    "STEPS",
     "UNBATCHED",
     "UNIDIRECTIONAL",
     "Capability",
@@ -85,6 +87,16 @@ UNIDIRECTIONAL = Capability(
 )
 LAYERS = Capability(
     "max_layers", "more than one layer", 1, "needs max_layers >= 2", lambda value: value < 2
+)
+STEPS = Capability(
+    "max_len", "sequences of two steps or more", 1, "needs max_len >= 2", lambda value: value < 2
+)
+SAMPLES = Capability(
+    "max_batch",
+    "batches of two samples or more",
+    1,
+    "needs max_batch >= 2",
+    lambda value: value < 2,
 )
 INITIAL_STATE = Capability(
     "initial_state", "an initial state (hx)", False, "initial states are out of scope"

@@ -76,8 +76,7 @@ def _configs(
         "nonlinearities": s.nonlinearities,
         "proj_size": s.proj_size,
     }
-    bounds.update(overrides)
-    return rnn_configs(**bounds)
+    return rnn_configs(**_narrowed(bounds, overrides))
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,8 +94,16 @@ def _examples(
         "initial_state": s.initial_state,
         "dtypes": (dtype_name(s.widest_dtype),),
     }
-    bounds.update(overrides)
-    return examples(_configs(subject, configs), **bounds)
+    return examples(_configs(subject, configs), **_narrowed(bounds, overrides))
+
+
+def _narrowed(bounds: dict[str, Any], overrides: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """``bounds`` with ``overrides``, which only narrow: an override ``max_*`` above the
+    scope's bound keeps the scope's (a law asking for at most 3 steps of a scope of 1)."""
+    out = dict(bounds)
+    for key, value in overrides:
+        out[key] = min(value, bounds[key]) if key.startswith("max_") and key in bounds else value
+    return out
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from rnnspec.laws._capabilities import UNBATCHED
+from rnnspec.laws._capabilities import SAMPLES, UNBATCHED
 from rnnspec.laws._core import law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
@@ -60,6 +60,7 @@ def _samples_repro(failure: LawFailure) -> list[str]:
     "Permuting the samples of a batch (input and initial state) permutes the output and "
     "final states the same way.",
     repro=_samples_repro,
+    capability=SAMPLES,
 )
 def batch_permutation(trial: Trial) -> None:
     order = trial.draw(st.permutations(range(_draw_batch(trial))), "permutation")
@@ -71,6 +72,7 @@ def batch_permutation(trial: Trial) -> None:
     "A sample's result does not depend on its neighbours: running it alone gives its row "
     "of the batched result (within tolerance; CPU kernels may differ bitwise by batch split).",
     repro=_samples_repro,
+    capability=SAMPLES,
 )
 def batch_independence(trial: Trial) -> None:
     sample = trial.draw(st.integers(0, _draw_batch(trial) - 1), "sample")

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from rnnspec.config import Example
-from rnnspec.laws._capabilities import ERRORS
+from rnnspec.laws._capabilities import ERRORS, INITIAL_STATE, Capability
 from rnnspec.laws._core import law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
@@ -33,6 +33,7 @@ class ErrorCase:
     pattern: str
     make: BadInput
     code: str  # the bad arguments as Python, from ``example``, ``x`` and ``hx`` (for repros)
+    also: tuple[Capability, ...] = ()  # what the bad call needs besides the error contract
 
 
 def _wrong_width(example: Example, x: Tensor, hx: State) -> tuple[Any, ...]:
@@ -77,6 +78,7 @@ CASES = (
         "rows, batch = example.config.num_layers * example.config.directions, x.shape[1 - t]\n"
         "bad = tuple(x.new_zeros(rows, batch + 1, s) for s in example.config.state_sizes)\n"
         "args = (x, bad if example.config.kind == 'lstm' else bad[0])  # batch off by one",
+        also=(INITIAL_STATE,),
     ),
     ErrorCase(
         "error-input-rank",
@@ -153,7 +155,7 @@ def _register(case: ErrorCase) -> None:
         ]
 
     check.__name__ = case.law_id.replace("-", "_")
-    law(case.law_id, case.sentence, repro=repro, capability=ERRORS)(check)
+    law(case.law_id, case.sentence, repro=repro, capability=(ERRORS, *case.also))(check)
 
 
 for _case in CASES:

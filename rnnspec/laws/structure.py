@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from torch import Tensor, nn
 
 from rnnspec.config import Example
-from rnnspec.laws._capabilities import BIDIRECTIONAL, INITIAL_STATE, LAYERS, UNIDIRECTIONAL
+from rnnspec.laws._capabilities import (
+    BIDIRECTIONAL,
+    INITIAL_STATE,
+    LAYERS,
+    STEPS,
+    UNIDIRECTIONAL,
+)
 from rnnspec.laws._core import law
 from rnnspec.laws._failure import LawFailure
 from rnnspec.laws._repro import preamble
@@ -79,7 +85,7 @@ def stacked_composition(trial: Trial) -> None:
     "bidirectional-composition",
     "A bidirectional layer's output is the forward run concatenated with the time-flipped "
     "run of the reverse weights on the time-flipped input.",
-    capability=BIDIRECTIONAL,
+    capability=(BIDIRECTIONAL, UNIDIRECTIONAL),  # each direction alone is a one-way layer
 )
 def bidirectional_composition(trial: Trial) -> None:
     example = trial.draw_example(configs={"bidirectional": (True,), "max_layers": 1})
@@ -118,7 +124,7 @@ def bidirectional_ends(trial: Trial) -> None:
     "bidirectional-not-causal",
     "A bidirectional output at step 0 depends on the input at step 1: it needs the whole "
     "sequence first, so it cannot be used for streaming.",
-    capability=BIDIRECTIONAL,
+    capability=(BIDIRECTIONAL, STEPS),
 )
 def bidirectional_not_causal(trial: Trial) -> None:
     """Step 1's input is nudged; the candidate's output at step 0 must move wherever the
@@ -164,7 +170,7 @@ def _draw_cut(trial: Trial) -> tuple[Example, int]:
 @law(
     "causality",
     "A unidirectional output at step t ignores every input after t.",
-    capability=UNIDIRECTIONAL,
+    capability=(UNIDIRECTIONAL, STEPS),
 )
 def causality(trial: Trial) -> None:
     example, cut = _draw_cut(trial)
@@ -211,7 +217,7 @@ def _streaming_repro(failure: LawFailure) -> list[str]:
     "streaming",
     "A unidirectional network run on a sequence in two chunks, carrying the state across, "
     "equals the run on the whole sequence.",
-    capability=(INITIAL_STATE, UNIDIRECTIONAL),
+    capability=(INITIAL_STATE, UNIDIRECTIONAL, STEPS),
     repro=_streaming_repro,
 )
 def streaming(trial: Trial) -> None:
