@@ -10,7 +10,7 @@ from torch import nn
 
 from rnnspec.laws._core import Subject, Trial, law
 from rnnspec.laws._failure import LawFailure
-from rnnspec.laws._repro import factory_path, preamble
+from rnnspec.laws._repro import factory_name, preamble
 from rnnspec.laws.equivalence import expected_outcome
 from rnnspec.laws.structure import state_rows, sub_reference
 
@@ -27,7 +27,7 @@ def _needs_training_dropout(subject: Subject) -> str | None:
 def _inactive_repro(failure: LawFailure) -> list[str]:
     """Build the candidate with the drawn p in eval mode, and with p=0 in training mode."""
     p = failure.draws["p"]
-    factory = factory_path(failure.subject.factory)[1]
+    factory = factory_name(failure)
     return [
         *preamble(failure),
         "float64 = example.reference(torch.float64)",
