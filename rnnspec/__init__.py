@@ -17,6 +17,7 @@ _EXPORTS = {
     "Law": "rnnspec.laws",
     "LawFailure": "rnnspec.laws",
     "LawResult": "rnnspec.run.report",
+    "MisspelledScopeWarning": "rnnspec.errors",
     "Report": "rnnspec.run.report",
     "Scope": "rnnspec.scope",
     "Tolerance": "rnnspec.tolerance",
@@ -29,6 +30,7 @@ __all__ = [
     "Law",
     "LawFailure",
     "LawResult",
+    "MisspelledScopeWarning",
     "Report",
     "Scope",
     "Tolerance",
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from rnnspec.errors import MisspelledScopeWarning
     from rnnspec.laws import LAWS, Law, LawFailure
     from rnnspec.run.checker import check
     from rnnspec.run.report import LawResult, Report

@@ -53,9 +53,10 @@ def replay(
     Returns 1 when the law fails again (the disagreement is printed), 0 when it holds.
     """
     from rnnspec.laws import LAWS
-    from rnnspec.laws._core import Subject, Trial
+    from rnnspec.laws._core import Subject
     from rnnspec.laws._failure import CandidateHung, LawFailure
     from rnnspec.laws._repro import factory_path
+    from rnnspec.laws.trial import Trial
 
     law = LAWS[law_id]
     name = factory_path(factory)[1]

@@ -87,6 +87,18 @@ def test_the_import_graph_has_no_cycle() -> None:
             visit(name)
 
 
+def test_only_the_shells_import_the_command_line() -> None:
+    # the command line sits on top: the plugin shares its options, nothing below reaches up
+    shells = {"rnnspec.plugin"}
+    offenders = sorted(
+        name
+        for name, deps in GRAPH.items()
+        if not name.startswith("rnnspec.cli") and name not in shells
+        and any(dep.startswith("rnnspec.cli") for dep in deps)
+    )  # fmt: skip
+    assert offenders == []
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_every_module_imports(name: str) -> None:
     __import__(name)

@@ -222,6 +222,20 @@ def test_a_repro_of_an_agreeing_case_exits_0(tmp_path: Path) -> None:
     assert "c_n: max |difference| 0" in run.stdout
 
 
+def test_a_repro_script_runs_whatever_the_modes_name(tmp_path: Path) -> None:
+    # the name and summary go into string literals and a function name: quotes,
+    # backslashes, a leading digit and spaces must still give a script that runs
+    odd = Mode('2 "odd\\ mode', 'a """ summary \\d', MODES["eager"].wrap, Scope())
+    example = Example(RNNConfig("gru", 2, 3), batch_size=2, seq_len=3)
+    text = repro_script(odd, example, "gradients")
+    compile(text, "<repro>", "exec")
+    script = tmp_path / "repro.py"
+    script.write_text(text, encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert '2 "odd\\ mode agrees with eager' in run.stdout
+
+
 def test_a_trace_is_reused_across_sizes_and_keeps_torch_names() -> None:
     reference = RNNConfig("gru", 2, 3).build()
     candidate = MODES["jit-trace"].wrap(reference)

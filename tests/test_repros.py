@@ -7,15 +7,20 @@ is written to a file and run with ``python``; it must exit non-zero.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from mutants.factory_shapes import IMPORTABLE, NAMELESS, doubled
 from mutants.law_mutants import LAW_MUTANTS
-from rnnspec.laws import LAWS
+from rnnspec import Scope
+from rnnspec.laws import LAWS, Subject
+from rnnspec.laws._names import spell
 from rnnspec.run.checker import run_law
 
 TESTS = Path(__file__).parent
@@ -61,3 +66,58 @@ def test_the_repro_of_every_law_mutant_shows_the_disagreement(law_id: str, tmp_p
         assert "DISAGREE" in run.stdout, shown
     else:
         assert f"law {law_id!r} fails again" in run.stdout, shown
+
+
+_RUN_EACH = """
+import runpy, sys
+for path in sys.argv[1:]:
+    try:
+        runpy.run_path(path, run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException as exc:
+        code = f"crashed: {exc!r}"
+    print("EXIT", path, code, flush=True)
+"""
+
+
+@pytest.mark.parametrize("law_id", ["equivalence", "oracle"])  # its own case; a replay
+def test_every_shape_of_factory_gets_a_repro_that_runs(law_id: str, tmp_path: Path) -> None:
+    paths, expected = [], {}
+    for index, (shape, factory) in enumerate({**IMPORTABLE, **NAMELESS}.items()):
+        subject = Subject("rnn", factory, Scope(), shape)
+        result = run_law(LAWS[law_id], subject, max_examples=5, seed=0, shrink=False)
+        assert result.status == "failed", result.message
+        script = result.repro
+        assert script is not None
+        compile(script, "<repro>", "exec")
+        assert "<lambda>" not in script
+        assert "<locals>" not in script
+        named = shape in IMPORTABLE
+        assert ("factory = None" in script) is not named, f"{shape}:\n{script}"
+        path = tmp_path / f"repro_{index}.py"
+        path.write_text(script, encoding="utf-8")
+        paths.append(str(path))
+        expected[str(path)] = ("1" if named else "2", shape)
+    # every script in one fresh interpreter: what claims a name imports it
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])}
+    run = subprocess.run(
+        [sys.executable, "-c", _RUN_EACH, *paths],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    exits = {line.split()[1]: line.split(maxsplit=2)[2] for line in run.stdout.splitlines()
+             if line.startswith("EXIT ")}  # fmt: skip
+    for path, (code, shape) in expected.items():
+        assert exits.get(path) == code, f"{shape}: exit {exits.get(path)}\n{run.stdout}{run.stderr}"
+    assert run.stderr.count("this repro needs the factory under test") == len(NAMELESS)
+
+
+def test_a_partial_is_rebuilt_only_from_arguments_whose_repr_gives_them_back() -> None:
+    rebuilt = spell(functools.partial(doubled, 2.0, dtype=torch.float32, sizes=(1, [2])))
+    assert (
+        rebuilt.expression == "functools.partial(doubled, 2.0, dtype=torch.float32, sizes=(1, [2]))"
+    )
+    assert rebuilt.imports == ("import functools", "from mutants.factory_shapes import doubled")
+    for value in (float("nan"), torch.ones(1), object()):
+        assert spell(functools.partial(doubled, scale=value)).expression is None

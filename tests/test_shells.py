@@ -6,6 +6,7 @@ modules written to a temporary directory.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -35,6 +36,18 @@ GOOD = """
 def factory(reference):
     return reference
 """
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_keep_their_order(request: pytest.FixtureRequest) -> None:
+    """The plugin's runs below assert the order of their items and lines: a shuffling
+    plugin installed beside pytest (pytest-randomly) is kept out of them."""
+    if "pytester" not in request.fixturenames:
+        return
+    pytester = request.getfixturevalue("pytester")
+    for name in ("runpytest", "runpytest_subprocess"):
+        run = getattr(pytester, name)
+        setattr(pytester, name, functools.partial(run, "-p", "no:randomly"))
 
 
 # -- import errors: a usage error in one line naming the file and line --------------------

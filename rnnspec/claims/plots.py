@@ -10,15 +10,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rnnspec.errors import MissingMatplotlib  # its home; imported from here too
+
 __all__ = ["MissingMatplotlib", "figure_class", "figure_data", "plain_log_ticks", "write_figures"]
 
 SPEED_CLAIM = "manual-10-50x"
 GRADIENT_CLAIM = "lstm-solves-vanishing"
 _METHODS = ("naive", "premul", "scripted", "nn.RNN")
-
-
-class MissingMatplotlib(RuntimeError):
-    """matplotlib is not installed."""
 
 
 def figure_class() -> Any:

@@ -62,7 +62,7 @@ def _progress(quiet: bool) -> Any:
 
 def _run_check(args: argparse.Namespace) -> int:
     if args.modes is not None:
-        from rnnspec.modes.matrix import cli
+        from rnnspec.cli.modes import cli
 
         return cli(args)
     try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES
+from rnnspec.errors import UsageError  # its home; imported from here too
 
 __all__ = [
     "DEFAULT_RUN_EXAMPLES",
@@ -29,10 +30,6 @@ __all__ = [
 
 DEFAULT_RUN_EXAMPLES = 25
 """Examples per law of `rnnspec check` without a target: the whole default run in minutes."""
-
-
-class UsageError(ValueError):
-    """A bad command-line value; the message is one line."""
 
 
 def positive_int(text: str) -> int:

@@ -4,30 +4,34 @@
 lines (``Law.repro``, given the failure) after a common preamble that rebuilds the
 example, the reference and the candidate; a law without its own lines gets
 :func:`generic`, which calls :func:`rnnspec.replay.replay` on the failing draws.
-Every script prints the disagreement and exits 1 while the candidate fails.
+Every script prints the disagreement and exits 1 while the candidate fails.  The
+factory is imported by the name :func:`rnnspec.laws._names.spell` finds; one with no
+importable name (a lambda, a closure, ...) gets a placeholder the user fills in.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from rnnspec.laws._names import bind, display_name, spell
 from rnnspec.tolerance import tolerance
 
 if TYPE_CHECKING:
     from rnnspec.laws._failure import LawFailure
 
-__all__ = ["factory_path", "preamble", "repro", "tolerance_line"]
+__all__ = ["factory_name", "factory_path", "preamble", "repro", "tolerance_line"]
 
 
 def repro(failure: LawFailure) -> str:
     """The repro script of ``failure`` (its law's own case when it has one)."""
-    module, qualname = factory_path(failure.subject.factory)
     lines = [
         "import sys",
         "import torch",
         "from rnnspec.config import Example, RNNConfig",
         "from rnnspec import replay",
-        f"from {module} import {qualname.split('.')[0]}  # the factory under test",
+        *bind(failure.subject.factory, "factory")[0],
     ]
     own = failure.law.repro
     if own is not None and failure.example is not None:
@@ -41,12 +45,11 @@ def repro(failure: LawFailure) -> str:
 def preamble(failure: LawFailure, training: bool = False) -> list[str]:
     """Lines that rebuild the example, the reference, the candidate, ``x``, ``hx``, ``args``."""
 
-    qualname = factory_path(failure.subject.factory)[1]
     mode = ".train()" if training else ""
     return [
         f"example = {failure.example!r}",
         f"reference = example.reference(){mode}",
-        f"candidate = {qualname}(reference)",
+        f"candidate = {factory_name(failure)}(reference)",
         "x, hx = example.inputs()",
         "args = (x,) if hx is None else (x, hx)",
         tolerance_line(failure),
@@ -72,14 +75,14 @@ def generic(failure: LawFailure) -> list[str]:
     subject = failure.subject
     lines = ["from rnnspec.scope import Scope", "from rnnspec.tolerance import Tolerance"]
     constructor = "None"
-    if subject.constructor is not None:
-        module, qualname = factory_path(subject.constructor)
-        lines.append(f"from {module} import {qualname.split('.')[0]}")
-        constructor = qualname
+    if subject.constructor is not None:  # required where the law needs one to run at all
+        needed = failure.law.needs(replace(subject, constructor=None)) is not None
+        more, constructor = bind(subject.constructor, "constructor", required=needed)
+        lines += more
     for value in failure.draws.values():  # a drawn value's class, for its repr to build it
         kind = type(value)
         if kind.__module__ != "builtins":
-            lines.append(f"from {kind.__module__} import {kind.__qualname__.split('.')[0]}")
+            lines += spell(kind).imports
     draws = ", ".join(f"{label!r}: {value!r}" for label, value in failure.draws.items())
     return [
         *lines,
@@ -87,7 +90,7 @@ def generic(failure: LawFailure) -> list[str]:
         "# its check, rerun on the failing example and draws:",
         "sys.exit(replay.replay(",
         f"    {failure.law.id!r},",
-        f"    {factory_path(subject.factory)[1]},",
+        f"    {factory_name(failure)},",
         f"    {subject.kind!r},",
         f"    {failure.example!r},",
         f"    {{{draws}}},",
@@ -113,10 +116,15 @@ def forward_case(what: str, before: list[str], actual: str, expected: str) -> An
     return write
 
 
+def factory_name(failure: LawFailure) -> str:
+    """The expression a repro calls the factory by: its import's, else the placeholder's."""
+    return spell(failure.subject.factory).expression or "factory"
+
+
 def factory_path(factory: Any) -> tuple[str, str]:
-    """``(module, qualified name)`` to import ``factory`` by, bound classmethods included."""
-    owner = getattr(factory, "__self__", None)
-    if isinstance(owner, type):
-        return owner.__module__, f"{owner.__qualname__}.{factory.__name__}"
-    qualname = getattr(factory, "__qualname__", None) or type(factory).__qualname__
-    return getattr(factory, "__module__", None) or type(factory).__module__, qualname
+    """``(module, name)`` of ``factory`` as reports show it (not necessarily importable:
+    a repro imports what :func:`rnnspec.laws._names.spell` finds)."""
+    inner = factory.func if isinstance(factory, functools.partial) else factory
+    owner = getattr(inner, "__self__", None)
+    module = owner.__module__ if isinstance(owner, type) else getattr(inner, "__module__", None)
+    return module or type(inner).__module__, display_name(factory)

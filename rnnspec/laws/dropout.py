@@ -16,7 +16,7 @@ from torch import nn
 from rnnspec.laws._capabilities import DROPOUT, FULL_DROPOUT, GRADIENTS, LAYERS
 from rnnspec.laws._core import Subject, law
 from rnnspec.laws._failure import LawFailure
-from rnnspec.laws._repro import factory_path, preamble
+from rnnspec.laws._repro import factory_name, preamble
 from rnnspec.laws.equivalence import expected_outcome
 from rnnspec.laws.structure import state_rows, sub_reference
 from rnnspec.laws.trial import Trial
@@ -42,7 +42,7 @@ def _cases(p: float | None) -> list[tuple[str, float, bool]]:
 def _inactive_repro(failure: LawFailure) -> list[str]:
     """Build the candidate with the drawn p in eval mode, and with p=0 in training mode."""
     cases = _cases(failure.draws.get("p"))
-    factory = factory_path(failure.subject.factory)[1]
+    factory = factory_name(failure)
     return [
         *preamble(failure),
         "float64 = example.reference(torch.float64)",

@@ -11,7 +11,7 @@ from torch import Tensor
 from rnnspec.laws._capabilities import FLOAT64, GRADIENTS, INITIAL_STATE
 from rnnspec.laws._core import law
 from rnnspec.laws._params import candidate_parameters, mapped_gradients
-from rnnspec.laws._repro import factory_path, forward_case, preamble
+from rnnspec.laws._repro import factory_name, forward_case, preamble
 from rnnspec.laws.trial import Outcome, Trial
 from rnnspec.reference.oracle import oracle_forward
 from rnnspec.state import State, as_state, map_state, state_tensors
@@ -104,7 +104,7 @@ def gradients(trial: Trial) -> None:
     repro=lambda failure: [
         *preamble(failure, training=True),
         "training = replay.gradients(candidate, x, hx, example.seed, 'candidate in training mode')",
-        "candidate = " + factory_path(failure.subject.factory)[1] + "(reference.eval())",
+        "candidate = " + factory_name(failure) + "(reference.eval())",
         "in_eval = replay.gradients(candidate, x, hx, example.seed, 'candidate in eval mode')",
         "replay.finish(replay.compare_gradients(in_eval, training, rtol, atol))",
     ],

@@ -10,7 +10,6 @@ table, raising a :class:`~rnnspec.laws._failure.LawFailure` on a difference.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from rnnspec.laws._core import Law, Subject
 from rnnspec.laws._failure import CandidateHung, Difference, LawFailure, LawSkipped
 from rnnspec.laws._locate import locate
 from rnnspec.scope import Scope
+from rnnspec.silence import ignored
 from rnnspec.state import RESULT_NAMES, State, flat_result, time_axis
 from rnnspec.tolerance import Tolerance, tolerance, within
 
@@ -120,8 +120,7 @@ class Trial:
         """Call ``fn`` and check the shape of what it returns; any error fails the law."""
         exact = who == "reference" and any(_on_accelerator(a) for a in args)
         try:
-            with warnings.catch_warnings(record=True):  # a candidate may warn; that is no failure
-                warnings.simplefilter("always")
+            with ignored():  # a candidate may warn; that is no failure (rnnspec.silence)
                 # a reference on CUDA runs in full float32 whatever the caller's TF32 settings
                 with cuda_precision(TF32_OFF) if exact else nullcontext():
                     result = self.invoke(fn, *args, who=who)

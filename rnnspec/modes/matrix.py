@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,11 +20,11 @@ import torch
 
 from rnnspec.config import KINDS, Example
 from rnnspec.modes.repro import repro_script
-from rnnspec.modes.table import DEFAULT_MODES, MODES, Mode, get_mode
+from rnnspec.modes.table import DEFAULT_MODES, Mode, get_mode
 from rnnspec.run.report import LawResult, Report
 from rnnspec.text import markdown_table, table
 
-__all__ = ["Cell", "Failure", "Matrix", "cli", "repro_script", "run_matrix"]
+__all__ = ["MATRIX_SEED", "Cell", "Failure", "Matrix", "Progress", "repro_script", "run_matrix"]
 
 MATRIX_SEED = 0
 """The matrix's seed unless --seed: the published tables (docs/modes.md) replay as they are."""
@@ -282,43 +281,3 @@ def _environment() -> dict[str, Any]:
         "gpu": gpu,
         "summary": summary + (f", {gpu}" if gpu else ""),
     }
-
-
-def cli(args: Any) -> int:
-    """``rnnspec check --modes [NAMES]``: run the matrix, print it; exit 1 if a cell failed."""
-    from rnnspec.cli.options import parse_laws
-    from rnnspec.laws import LAWS
-
-    names = None if args.modes in ("", "default") else parse_laws(args.modes)
-    names = list(MODES) if names == ["all"] else names
-    laws = parse_laws(args.laws)
-    unknown = [n for n in names or () if n not in MODES] + [i for i in laws or () if i not in LAWS]
-    problem = "--modes checks torch itself: give no MODULE:FACTORY" if args.target else ""
-    if unknown or problem:
-        problem = problem or f"unknown mode or law {unknown}; modes: {', '.join(MODES)}"
-        print(f"rnnspec check: error: {problem}", file=sys.stderr)
-        return 2
-    kinds = (args.kind,) if args.kind else KINDS
-    seed = MATRIX_SEED if args.seed is None else args.seed
-    printer = None if args.quiet else _printer()
-    matrix = run_matrix(names, kinds, args.max_examples, seed, laws, printer)
-    print(matrix.table())
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(matrix.to_json())
-    failed = f"{len(matrix.failed)} of {len(matrix.cells)} cells failed"
-    verdict = "no mode disagrees with eager" if matrix.ok else failed
-    print(f"\nrnnspec check --modes: {verdict} ({matrix.seconds:.0f}s)")
-    return 0 if matrix.ok else 1
-
-
-def _printer() -> Progress:
-    def show(mode: str, kind: str, law_id: str | None, result: LawResult | None) -> None:
-        if law_id is None:
-            print(f"checking {mode} / {kind}", file=sys.stderr, flush=True)
-        elif result is None:
-            print(f"  {law_id} ...", end="", file=sys.stderr, flush=True)
-        else:
-            print(f" {result.status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
-
-    return show

@@ -3,10 +3,14 @@
 :func:`repro_script` writes a few dozen lines that rebuild the shrunk example (the
 module with its seeded weights, the inputs), run eager and the mode side by side and
 print the difference: something to attach to a bug report upstream, no rnnspec needed.
+The mode's name and summary go into the script only inside string literals (escaped)
+and as a function name made a valid identifier, so any name gives a script that runs.
 """
 
 from __future__ import annotations
 
+import json
+import keyword
 import re
 from collections.abc import Sequence
 from string import Template
@@ -172,15 +176,15 @@ def repro_script(
         inputs.append(pack)
     tol = tolerance(example.torch_dtype, example.seq_len, mode.scope.tolerances)
     state = "Tuple[Tensor, Tensor]" if c.kind == "lstm" else "Tensor"
-    run = re.sub(r"\W", "_", mode.name)
+    run = _identifier(mode.name)
     return Template(_SCRIPT).substitute(
         torch=torch.__version__,
         cls=class_name(c.kind),
-        mode=mode.name,
-        summary=mode.summary,
-        law=law,
+        mode=_quoted(mode.name),
+        summary=_quoted(mode.summary),
+        law=_quoted(law),
         training=law in _TRAINING,
-        example=repr(example),
+        example=_quoted(repr(example)),
         kwargs=", ".join(f"{k}={v!r}" for k, v in c.kwargs().items()),
         seed=example.seed,
         seed1=example.seed + 1,
@@ -192,7 +196,7 @@ def repro_script(
         atol=f"{tol.atol:.3g}",
         run=run,
         mode_lines="\n".join("    " + line.replace("{state}", state) for line in mode.repro),
-        grads=_grads(law, run, mode.name),
+        grads=_grads(law, run, _quoted(mode.name)),
         preamble=f"\n{mode.preamble()}\n" if mode.preamble else "",
     )
 
@@ -204,3 +208,17 @@ def _grads(law: str, run: str, mode: str) -> str:
     inputs = "()" if law == "clip-grad-norm" else "(x, *args[1:])"
     words = " (the inputs need none)" if law == "clip-grad-norm" else " and the inputs"
     return Template(_GRADS).substitute(run=run, mode=mode, inputs=inputs, and_inputs=words)
+
+
+def _identifier(name: str) -> str:
+    """``name`` as a Python function name: other characters become ``_``, and a name that
+    starts with a digit, is empty or is a keyword gets a ``run_`` prefix."""
+    text = re.sub(r"\W", "_", name)
+    if not text.isidentifier() or keyword.iskeyword(text):
+        text = f"run_{text}"
+    return text
+
+
+def _quoted(text: str) -> str:
+    """``text`` escaped for the inside of a double-quoted (or triple-quoted) string literal."""
+    return json.dumps(text)[1:-1]

@@ -12,11 +12,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from rnnspec.errors import MisspelledScopeWarning  # its home; imported from here too
+
 __all__ = ["MisspelledScopeWarning", "misspelled_scope", "misspelled_scope_message"]
-
-
-class MisspelledScopeWarning(UserWarning):
-    """The factory has no ``scope`` but an attribute whose name is close to it."""
 
 
 def misspelled_scope(factory: Any) -> list[str]:

@@ -5,14 +5,15 @@ the same shape with other weights and inputs (one with an initial state), throug
 candidate and through every known variant of :data:`~rnnspec.run.diagnosis.variants.VARIANTS`,
 and names each variant whose results equal the candidate's within the tolerance table on
 all of them while torch's differ.  A correct implementation equals torch, so it is never
-diagnosed.
+diagnosed.  A factory that raises leaves nothing to diagnose: :func:`diagnose` returns
+None for it, and no diagnosis line is printed.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -24,6 +25,9 @@ from rnnspec.run.diagnosis.variants import SYMPTOMS, VARIANTS, Symptom, Variant
 from rnnspec.state import flat_result, state_tensors
 from rnnspec.tolerance import tolerance, within
 
+if TYPE_CHECKING:
+    from rnnspec.laws._failure import LawFailure
+
 __all__ = [
     "DIAGNOSED_LAWS",
     "NO_MATCH",
@@ -33,6 +37,7 @@ __all__ = [
     "Variant",
     "describe",
     "diagnose",
+    "diagnose_failure",
     "explain",
 ]
 
@@ -50,12 +55,32 @@ _SENTENCES = {v.id: v.sentence for v in VARIANTS} | {s.id: s.sentence for s in S
 Results = tuple[Tensor, ...]  # (output, *states)
 
 
-def diagnose(subject: Subject, example: Example) -> tuple[str, ...]:
+class _FactoryRaised(Exception):
+    """The factory itself raised: there is no candidate to diagnose."""
+
+
+def diagnose_failure(subject: Subject, failure: LawFailure) -> tuple[str, ...] | None:
+    """:func:`diagnose` on a failure's example; None (no diagnosis at all) when the
+    failure is the factory's own error, or has no example."""
+    if failure.example is None or failure.problem.startswith("the factory raised"):
+        return None
+    return diagnose(subject, failure.example)
+
+
+def diagnose(subject: Subject, example: Example) -> tuple[str, ...] | None:
     """The ids of the known bugs whose results the candidate reproduces on ``example``.
 
-    Empty when none matches, or when the candidate cannot be run on the examples.  Each
-    candidate call is bounded by ``subject.deadline``.
+    Empty when none matches, or when the candidate cannot be run on the examples; None
+    when the factory raises on ``example`` (a failure of its own, not a known bug).
+    Each candidate call is bounded by ``subject.deadline``.
     """
+    try:
+        return _diagnose(subject, example)
+    except _FactoryRaised:
+        return None
+
+
+def _diagnose(subject: Subject, example: Example) -> tuple[str, ...]:
     # other weights and inputs; the last with an initial state where the scope has one,
     # so that a tiny example's zero state cannot hide half of a bug
     examples = [example] + [example.replace(seed=example.seed + k) for k in CONFIRMATIONS]
@@ -66,16 +91,18 @@ def diagnose(subject: Subject, example: Example) -> tuple[str, ...]:
     # tiny example may not show it (a clamp to [-1, 1] of inputs already inside)
     symptoms: list[Symptom] = []
     for index, case in enumerate(examples):
-        observed = _observe(subject, case)
+        observed = _observe(subject, case, first=index == 0)
         if observed is None:
             return ()
         results, before, after = observed
         symptoms += [s for s in SYMPTOMS if s not in symptoms and s.seen(before, after)]
         expected = _variant_results(None, case) if index == 0 else None
+        if expected is not None and _close(results, expected, subject, case.seq_len):
+            alive = []  # the candidate computes what torch computes here: no bug to name
         kept = []
         for variant in alive:
             wrong = _variant_results(variant, case)
-            if wrong is None or not _close(results, wrong, subject, case.seq_len):
+            if wrong is None or not _matches(variant, results, wrong, subject, case.seq_len):
                 continue
             if expected is not None and _close(expected, wrong, subject, case.seq_len, results):
                 continue  # computes what torch computes here: it names nothing
@@ -106,7 +133,7 @@ def _tie_break(alive: list[Variant], subject: Subject, example: Example) -> list
     survivors = []
     for variant in alive:
         wrong = _variant_results(variant, wider)
-        if wrong is not None and _close(observed[0], wrong, subject, wider.seq_len):
+        if wrong is not None and _matches(variant, observed[0], wrong, subject, wider.seq_len):
             survivors.append(variant)
     return survivors or alive
 
@@ -123,8 +150,13 @@ def describe(id: str) -> str:
     return _SENTENCES[id]
 
 
-def _observe(subject: Subject, example: Example) -> tuple[Results, Results, Results] | None:
-    """The candidate's results on ``example``, with its arguments before and after the call."""
+def _observe(
+    subject: Subject, example: Example, first: bool = False
+) -> tuple[Results, Results, Results] | None:
+    """The candidate's results on ``example``, with its arguments before and after the call.
+
+    A factory that raises on the ``first`` example raises :class:`_FactoryRaised`.
+    """
     x, hx = example.inputs()
     args = (x,) if hx is None else (x, hx)
     before = (x, *state_tensors(hx))
@@ -132,11 +164,18 @@ def _observe(subject: Subject, example: Example) -> tuple[Results, Results, Resu
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            candidate = subject.factory(example.reference())
+            try:
+                candidate = subject.factory(example.reference())
+            except Exception as exc:  # noqa: BLE001 - the factory's own failure
+                if first:
+                    raise _FactoryRaised from exc
+                raise
             if subject.deadline is None:
                 result = candidate(*args)
             else:
                 result = call_with_deadline(candidate, args, subject.deadline)
+    except _FactoryRaised:
+        raise
     except Exception:  # noqa: BLE001 - a candidate that fails or hangs names nothing
         return None
     results = _results(result)
@@ -164,21 +203,30 @@ def _results(result: Any) -> Results | None:
     return tensors if all(isinstance(t, Tensor) for t in tensors) else None
 
 
+def _matches(
+    variant: Variant, actual: Results, wrong: Results, subject: Subject, steps: int
+) -> bool:
+    """The candidate's results equal the variant's, at the tolerance the variant asks for."""
+    return _close(actual, wrong, subject, steps, dtype=variant.compare_as)
+
+
 def _close(
     actual: Results,
     expected: Results,
     subject: Subject,
     steps: int,
     like: Results | None = None,
+    dtype: torch.dtype | None = None,
 ) -> bool:
-    """Every tensor of ``actual`` equals ``expected``'s within the tolerance of ``like``'s dtype."""
+    """Every tensor of ``actual`` equals ``expected``'s within the tolerance of ``like``'s
+    dtype (or of ``dtype``, when given)."""
     like = like or actual
     if len(actual) != len(expected) or len(like) != len(actual):
         return False
     for a, b, dtype_of in zip(actual, expected, like, strict=True):
         if a.shape != b.shape or not dtype_of.is_floating_point():
             return False
-        tol = tolerance(dtype_of.dtype, steps, subject.scope.tolerances)
+        tol = tolerance(dtype or dtype_of.dtype, steps, subject.scope.tolerances)
         if not bool(within(a, b, tol).all()):
             return False
     return True

@@ -44,6 +44,8 @@ __all__ = [
     "ReverseNotFlippedBack",
     "ReverseUsesForwardWeights",
     "batch_first_ignored",
+    "computed_in_float32",
+    "first_sample_hx",
     "gate_order",
     "identity_projection",
     "ignore_hx",
@@ -51,6 +53,7 @@ __all__ = [
     "loop_of",
     "negate_block",
     "on_loop",
+    "projection_not_applied",
     "reshaped_not_transposed",
     "scaled_bias",
     "swap_h_c",
@@ -109,6 +112,53 @@ def identity_projection(reference: nn.RNNBase) -> nn.RNNBase:
     return module
 
 
+def projection_not_applied(reference: nn.RNNBase) -> Callable[..., Any]:
+    """An LSTM with ``proj_size`` that returns h unprojected, ``hidden_size`` features wide.
+
+    The same dynamics as torch's, written without the projection: ``W_hr`` folded into
+    the matmuls that read h (``W_hh W_hr``, and the next layer's ``W_ih`` times each
+    direction's ``W_hr``), and the initial h lifted by ``W_hr``'s pseudo-inverse (exact:
+    ``W_hr`` has full row rank).  So its outputs and h_n are torch's h before ``W_hr``.
+    """
+    lstm: Any = reference
+    hidden, proj = lstm.hidden_size, lstm.proj_size
+    directions = 2 if lstm.bidirectional else 1
+    ends = ["", "_reverse"][:directions]
+    module = nn.LSTM(
+        lstm.input_size, hidden, lstm.num_layers, lstm.bias, lstm.batch_first, 0.0,
+        lstm.bidirectional, 0, dtype=lstm.weight_ih_l0.dtype, device=lstm.weight_ih_l0.device,
+    )  # fmt: skip
+    params = dict(reference.named_parameters())
+    lifts = []
+    with torch.no_grad():
+        for layer in range(lstm.num_layers):
+            below = [params[f"weight_hr_l{layer - 1}{end}"] for end in ends] if layer else []
+            for end in ends:
+                w_hr = params[f"weight_hr_l{layer}{end}"]  # (P, H)
+                lifts.append(torch.linalg.pinv(w_hr))  # (H, P)
+                w_ih: Tensor = params[f"weight_ih_l{layer}{end}"]
+                if below:  # the layer below's outputs come unprojected: project them here
+                    blocks = w_ih.split(proj, dim=1)
+                    w_ih = torch.cat([b @ w for b, w in zip(blocks, below, strict=True)], 1)
+                getattr(module, f"weight_ih_l{layer}{end}").copy_(w_ih)
+                w_hh = params[f"weight_hh_l{layer}{end}"] @ w_hr  # (4H, P) (P, H)
+                getattr(module, f"weight_hh_l{layer}{end}").copy_(w_hh)
+                if lstm.bias:
+                    for name in ("bias_ih", "bias_hh"):
+                        getattr(module, f"{name}_l{layer}{end}").copy_(
+                            params[f"{name}_l{layer}{end}"]
+                        )
+
+    def call(x: Tensor, hx: Any = None) -> tuple[Any, Any]:
+        if hx is None:
+            return module(x)
+        h, c = hx
+        lifted = torch.stack([h[i] @ lift.t() for i, lift in enumerate(lifts)])
+        return module(x, (lifted, c))
+
+    return call
+
+
 # -- torch's result, returned the way a bug returns it ---------------------------------------
 def wrapped(post: Callable[[nn.RNNBase, Tensor, Any], tuple[Any, Any]]) -> Build:
     def build(reference: nn.RNNBase) -> Callable[..., Any]:
@@ -131,6 +181,20 @@ def swap_h_c(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
 
 def ignore_hx(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
     return module(x)
+
+
+def first_sample_hx(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
+    """Every sample starts from the initial state of the batch's first sample."""
+    if hx is None or x.dim() == 2:
+        return _call(module, x, hx)
+    return _call(module, x, map_state(lambda h: h[:, :1].expand_as(h).contiguous(), hx))
+
+
+def computed_in_float32(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:
+    """The module and its arguments cast to float32, the results cast back to x's dtype."""
+    low = copy.deepcopy(module).float()
+    output, state = _call(low, x.float(), map_state(lambda h: h.float(), hx))
+    return output.to(x.dtype), map_state(lambda h: h.to(x.dtype), state)
 
 
 def initial_as_final(module: nn.RNNBase, x: Tensor, hx: Any) -> tuple[Any, Any]:

@@ -34,6 +34,8 @@ from rnnspec.run.diagnosis.builds import (
     ReverseNotFlippedBack,
     ReverseUsesForwardWeights,
     batch_first_ignored,
+    computed_in_float32,
+    first_sample_hx,
     gate_order,
     identity_projection,
     ignore_hx,
@@ -41,6 +43,7 @@ from rnnspec.run.diagnosis.builds import (
     loop_of,
     negate_block,
     on_loop,
+    projection_not_applied,
     reshaped_not_transposed,
     scaled_bias,
     swap_h_c,
@@ -61,6 +64,8 @@ class Variant:
 
     ``applies(example)`` says where the bug can show at all (a cheap filter; a variant
     that computes what torch computes on an example is never reported for it anyway).
+    ``compare_as``, when given, is the dtype whose tolerance a match is judged at, for
+    a bug that changes the precision itself (None: the candidate's dtype).
     """
 
     id: str
@@ -68,6 +73,7 @@ class Variant:
     kinds: tuple[str, ...]
     build: Build
     applies: Callable[[Example], bool] = _always
+    compare_as: torch.dtype | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,14 @@ def _biased(example: Example) -> bool:
 
 def _with_hx(example: Example) -> bool:
     return example.with_hx
+
+
+def _with_hx_batch(example: Example) -> bool:
+    return example.with_hx and (example.batch_size or 0) >= 2
+
+
+def _float64(example: Example) -> bool:
+    return example.dtype == "float64"
 
 
 def _relu(example: Example) -> bool:
@@ -235,6 +249,25 @@ VARIANTS: tuple[Variant, ...] = (
         identity_projection,
         _projected,
     ),
+    Variant(
+        "lstm-proj-size-ignored",
+        "proj_size is accepted but the output and h_n are h before the projection "
+        "(hidden_size features); torch returns them projected by weight_hr (proj_size "
+        "features)",
+        ("lstm",),
+        projection_not_applied,
+        _projected,
+    ),
+    # precision
+    Variant(
+        "float32-inside-float64",
+        "a float64 call is computed in float32 and cast back (the result is torch's "
+        "float32 one within float32's tolerance); torch computes float64 in float64",
+        KINDS,
+        wrapped(computed_in_float32),
+        _float64,
+        compare_as=torch.float32,
+    ),
     # directions and layers
     Variant(
         "reverse-not-flipped-back",
@@ -297,6 +330,14 @@ VARIANTS: tuple[Variant, ...] = (
         KINDS,
         wrapped(ignore_hx),
         _with_hx,
+    ),
+    Variant(
+        "hx-first-sample-broadcast",
+        "every sample starts from the initial state of the batch's first sample; torch "
+        "starts sample b from hx[:, b]",
+        KINDS,
+        wrapped(first_sample_hx),
+        _with_hx_batch,
     ),
     Variant(
         "final-state-is-initial",
