@@ -62,12 +62,17 @@ def _deterministic(mode: bool | None = None, warn_only: bool | None = None) -> N
     torch.use_deterministic_algorithms(mode, warn_only=warn_only)
 
 
-def _flag(owner: str, name: str) -> Setting:
-    """``torch.backends.<owner>.<name>``, read and set through torch._C (as the property does,
-    without its refusal after ``torch.backends.disable_global_flags()``)."""
-    getter = getattr(torch._C, f"_get_{name}")
-    setter = getattr(torch._C, f"_set_{name}")
-    return Setting(f"torch.backends.{owner}.{name.rsplit('_', 1)[-1]}", getter, setter)
+def _flags(owner: str, *names: str) -> tuple[Setting, ...]:
+    """``torch.backends.<owner>.<name>`` for each name this torch has, read and set through
+    torch._C (as the property does, without its refusal after
+    ``torch.backends.disable_global_flags()``)."""
+    found = []
+    for name in names:
+        getter = getattr(torch._C, f"_get_{owner}_{name}", None)
+        setter = getattr(torch._C, f"_set_{owner}_{name}", None)
+        if getter is not None and setter is not None:
+            found.append(Setting(f"torch.backends.{owner}.{name}", getter, setter))
+    return tuple(found)
 
 
 def _precision_name(backend: str, op: str) -> str:
@@ -118,11 +123,8 @@ SETTINGS: tuple[Setting, ...] = (
         torch.is_deterministic_algorithms_warn_only_enabled,
         lambda warn_only: _deterministic(warn_only=warn_only),
     ),
-    _flag("mkldnn", "mkldnn_enabled"),
-    _flag("mkldnn", "mkldnn_deterministic"),
-    _flag("cudnn", "cudnn_enabled"),
-    _flag("cudnn", "cudnn_benchmark"),
-    _flag("cudnn", "cudnn_deterministic"),
+    *_flags("mkldnn", "enabled", "deterministic"),
+    *_flags("cudnn", "enabled", "benchmark", "deterministic"),
     # the matmul precision first: it rewrites cuda.matmul.allow_tf32 (and the strings below)
     Setting(
         "torch.get_float32_matmul_precision()",
