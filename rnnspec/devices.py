@@ -9,8 +9,8 @@ and sets them only inside :func:`cuda_precision`, restoring the caller's afterwa
 
 torch 2.9 added a second spelling (``fp32_precision = "tf32" | "ieee" | "none"``, per
 backend and operator); mixing it with the older ``allow_tf32`` flags makes reading
-``allow_tf32`` raise.  Both are handled here, so that nothing else in rnnspec touches
-these flags.
+``allow_tf32`` raise.  Both are handled here, so that nothing else in rnnspec sets these
+flags (``rnnspec.torchstate`` only puts back what a candidate changed).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mutants.law_mutants import LAW_MUTANTS
+from mutants.law_mutants import LAW_MUTANTS, MORE_MUTANTS
 from rnnspec.laws import LAWS
 from rnnspec.run.checker import run_law
 
@@ -22,6 +22,14 @@ def test_law_fails_on_its_mutant(law_id: str) -> None:
     result = run_law(law, subject, max_examples=100, seed=0, shrink=False)
     assert result.status == "failed", f"{law_id} did not catch {subject.name}: {result}"
     assert f"law {law_id!r} failed" in result.message
+
+
+@pytest.mark.parametrize("name", sorted(MORE_MUTANTS))
+def test_law_fails_on_its_other_mutants(name: str) -> None:
+    law_id, subject, named = MORE_MUTANTS[name]
+    result = run_law(LAWS[law_id], subject, max_examples=100, seed=0, shrink=False)
+    assert result.status == "failed", f"{law_id} did not catch {subject.name}: {result}"
+    assert named in result.message, result.message
 
 
 def test_a_failure_shrinks_to_the_smallest_config() -> None:

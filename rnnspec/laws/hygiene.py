@@ -1,7 +1,9 @@
-"""Candidate hygiene: a pure function of its arguments, answering on their device and dtype."""
+"""Candidate hygiene: a pure function of its arguments, answering on their device and dtype,
+leaving torch's process-wide settings as it found them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -12,6 +14,7 @@ from rnnspec.laws._core import law
 from rnnspec.laws._repro import forward_case
 from rnnspec.laws.trial import Trial
 from rnnspec.state import State, state_tensors
+from rnnspec.torchstate import TorchState
 
 
 def _args(x: Tensor, hx: State) -> tuple[Any, ...]:
@@ -102,3 +105,54 @@ def output_dtype_device(trial: Trial) -> None:
             )
         if not bool(torch.isfinite(tensor).all()):
             trial.fail(f"{name} has non-finite values (NaN or inf) for a finite input")
+
+
+class _StateWatch:
+    """Wraps calls so that each compares torch's settings before and after it, on the
+    thread that runs it, and puts back what it changed."""
+
+    def __init__(self) -> None:
+        self.changed: list[str] = []
+
+    def around(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn``, watched: a change is kept in ``changed`` and undone at once."""
+
+        def watched(*args: Any) -> Any:
+            before = TorchState.capture()
+            try:
+                return fn(*args)
+            finally:
+                changed = before.changes(TorchState.capture())
+                if changed:
+                    left = before.restore()
+                    self.changed += changed
+                    self.changed += [f"(could not put back: {line})" for line in left]
+
+        return watched
+
+    def verdict(self, trial: Trial, call: str) -> None:
+        """Fail ``trial`` if the watched ``call`` changed a setting, naming each one."""
+        if self.changed:
+            trial.fail(f"{call} changed torch's process-wide state: {'; '.join(self.changed)}")
+
+
+@law(
+    "global-state",
+    "Calling the candidate (and its factory) leaves torch's process-wide state as it found "
+    "it: default dtype, grad mode, number of threads, deterministic-algorithms mode, and the "
+    "oneDNN/cuDNN/TF32 flags.",
+)
+def global_state(trial: Trial) -> None:
+    example = trial.draw_example()
+    reference = example.reference()
+    watch = _StateWatch()
+    try:
+        candidate = trial.invoke(watch.around(trial.subject.factory), reference, who="factory")
+    except Exception as exc:  # noqa: BLE001 - any factory error is the candidate's
+        trial.fail(f"the factory raised {type(exc).__name__}: {exc}")
+    watch.verdict(trial, "the factory")
+    args = _args(*example.inputs())
+    for grad in (True, False):  # a candidate may turn grad mode off, or on
+        with torch.set_grad_enabled(grad):
+            trial.call(watch.around(candidate), *args)
+        watch.verdict(trial, f"calling the candidate with grad {'enabled' if grad else 'disabled'}")

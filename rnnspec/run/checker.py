@@ -32,6 +32,7 @@ from rnnspec.run.misspelled import MisspelledScopeWarning, misspelled_scope_mess
 from rnnspec.run.plan import SCOUT_EXAMPLES, Plan
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
+from rnnspec.torchstate import TorchState
 
 __all__ = [
     "check",
@@ -315,6 +316,9 @@ def run_law(
     run = hypothesis_seed(seed)(_settings(max_examples, shrink)(given(data=st.data())(test)))
     # With a deadline the run goes to the worker thread, which calls the candidate
     # directly, and this thread watches the calls: two thread switches a pass, not a call.
+    # Whatever torch settings a candidate changes (the law global-state says which), the
+    # next law starts from those this one started from.
+    before = TorchState.capture()
     try:
         if subject.deadline is None:
             run()
@@ -351,6 +355,8 @@ def run_law(
             time.perf_counter() - start,
             problem=problem,
         )
+    finally:
+        before.restore()
     return LawResult(
         law.id, "passed", "", law.sentence, state["examples"], time.perf_counter() - start
     )

@@ -2,7 +2,8 @@
 
 The zoo (``zoo.py``) holds the bugs people write; this module adds the few a law
 needs that the zoo does not have, and the seed-class mutants for the "seed" laws.
-``LAW_MUTANTS`` maps every law id to a subject that must fail it.
+``LAW_MUTANTS`` maps every law id to a subject that must fail it; ``MORE_MUTANTS`` adds
+other subjects that must fail a law, each with what the failure must name.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
 
 from mutants.zoo import MUTANTS
 from rnnspec.laws import Subject
@@ -165,6 +167,40 @@ class RNNOnCPUOnly(LoopRNN):
         return super().forward(input.cpu(), None if hx is None else hx.cpu())
 
 
+class LSTMDefaultsToFloat64(LoopLSTM):
+    """Bug: switches torch's default dtype to float64 in forward ("for accuracy") and leaves it."""
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        torch.set_default_dtype(torch.float64)
+        return super().forward(input, hx)
+
+
+class GRUSetsThreads(LoopGRU):
+    """Bug: picks its own intra-op thread count by input size and leaves it set."""
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        x = input.data if isinstance(input, PackedSequence) else input
+        torch.set_num_threads(1 if x.numel() < 64 else 2)
+        return super().forward(input, hx)
+
+
+class RNNTurnsOneDNNOff(LoopRNN):
+    """Bug: turns oneDNN off for the whole process (to dodge a kernel) and never back on."""
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        torch.backends.mkldnn.enabled = False
+        return super().forward(input, hx)
+
+
+class LSTMLeavesGradOff(LoopLSTM):
+    """Bug: an "inference fast path" that turns grad mode off in eval mode and forgets it."""
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        if not self.training:
+            torch.set_grad_enabled(False)
+        return super().forward(input, hx)
+
+
 # -- the seed's classes, mutated ------------------------------------------------------
 class StackedRNNFullSequence(seed.StackedRNN):
     """Bug: the head reads every step (what the seed printed), not the last one."""
@@ -274,6 +310,7 @@ LAW_MUTANTS: dict[str, Subject] = {
     "repeatable": loop(GRUNoisy),
     "stateless": zoo("gru_carries_state"),
     "output-dtype-device": zoo("lstm_float32_output"),
+    "global-state": loop(LSTMDefaultsToFloat64),
     "seed-shapes": seed_with(StackedRNNFullSequence),
     "seed-param-count": seed_with(ManualRNNNoBias),
     "seed-manual-equivalence": seed_with(ManualRNNHiddenFirst),
@@ -282,3 +319,23 @@ LAW_MUTANTS: dict[str, Subject] = {
     "seq2seq-lengths": seed_with(Seq2SeqSameLength),
 }
 """For every law, a subject that breaks it (device-parity needs an accelerator to show it)."""
+
+MORE_MUTANTS: dict[str, tuple[str, Subject, str]] = {
+    "float64-default": (
+        "global-state",
+        loop(LSTMDefaultsToFloat64),
+        "torch.get_default_dtype() changed from torch.float32 to torch.float64",
+    ),
+    "threads": ("global-state", loop(GRUSetsThreads), "torch.get_num_threads() changed from"),
+    "onednn-off": (
+        "global-state",
+        loop(RNNTurnsOneDNNOff),
+        "torch.backends.mkldnn.enabled changed from True to False",
+    ),
+    "grad-off": (
+        "global-state",
+        loop(LSTMLeavesGradOff),
+        "torch.is_grad_enabled() changed from True to False",
+    ),
+}
+"""More subjects that must fail a law: by name, (law id, subject, what its message names)."""
