@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from rnnspec.cli import check as check_cli
 from rnnspec.cli import claims as claims_cli
+from rnnspec.cli import peers as peers_cli
 from rnnspec.cli.options import positive_int
 
 __all__ = ["main"]
@@ -91,6 +92,7 @@ def build_parser() -> _Parser:
     _add_methods(sub)
     check_cli.add_parsers(sub)
     claims_cli.add_parser(sub)
+    peers_cli.add_parser(sub)
     return parser
 
 

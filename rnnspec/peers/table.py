@@ -1,0 +1,165 @@
+"""Run peers through the laws and tabulate them: peer x kind -> passed, failed laws, unavailable."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+from rnnspec.config import KINDS
+from rnnspec.peers import PEERS, Peer, peer_named
+from rnnspec.text import markdown_table, table
+
+__all__ = ["Cell", "PeerRun", "check_options", "run_peers", "render"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One peer's one kind: its status, the laws it failed (with diagnoses) and its cost."""
+
+    kind: str
+    status: str  # "passed", "failed", "unavailable", "error" (the run itself raised)
+    failed: tuple[str, ...] = ()  # law ids, a diagnosis in brackets where one was named
+    passed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    why: str = ""  # unavailable / error: one line
+    report: dict[str, Any] | None = field(default=None, repr=False)
+
+    def text(self) -> str:
+        if self.status == "passed":
+            return f"passed ({self.passed} laws)"
+        if self.status == "failed":
+            return f"failed: {', '.join(self.failed)} ({self.passed} passed)"
+        if self.status == "unavailable":
+            return "unavailable"  # the row's last column says why, once
+        return f"{self.status}: {self.why}"
+
+
+@dataclass(frozen=True)
+class PeerRun:
+    peer: Peer
+    versions: dict[str, str]
+    cells: tuple[Cell, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer.name,
+            "description": self.peer.description,
+            "versions": self.versions,
+            "kinds": {
+                c.kind: {
+                    "status": c.status,
+                    "failed": list(c.failed),
+                    "passed": c.passed,
+                    "skipped": c.skipped,
+                    "seconds": round(c.seconds, 1),
+                    "why": c.why,
+                    "report": c.report,
+                }
+                for c in self.cells
+            },
+        }
+
+
+def versions(peer: Peer) -> dict[str, str]:
+    """The installed version of each distribution the peer needs (and torch's)."""
+    found = {}
+    for name in ("torch", *peer.distributions):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def check_options(check: Callable[..., Any]) -> dict[str, Any]:
+    """The isolation keywords ``check`` accepts: a peer that crashes its process must not
+    end the run, so each law runs in a worker process wherever rnnspec offers one."""
+    accepted = inspect.signature(check).parameters
+    return {"isolate": True} if "isolate" in accepted else {}
+
+
+def _cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) -> Cell:
+    import rnnspec
+
+    started = time.perf_counter()
+    try:
+        report = rnnspec.check(
+            peer.factory(kind),
+            kind,
+            max_examples=max_examples,
+            seed=seed,
+            name=f"{peer.name} {kind}",
+            progress=progress,
+            **check_options(rnnspec.check),
+        )
+    except Exception as exc:  # the run itself broke: say so, go on with the next
+        return Cell(kind, "error", why=f"{type(exc).__name__}: {exc}".splitlines()[0])
+    seconds = time.perf_counter() - started
+    counts = report.counts()
+    failed = tuple(
+        r.law + (f" [{', '.join(r.diagnosis)}]" if r.diagnosis else "") for r in report.failed
+    )
+    return Cell(
+        kind,
+        "failed" if failed else "passed",
+        failed,
+        counts.get("passed", 0),
+        counts.get("skipped", 0),
+        seconds,
+        report=report.as_dict(),
+    )
+
+
+def run_peers(
+    names: Iterable[str] | None = None,
+    *,
+    max_examples: int = 30,
+    seed: int = 0,
+    progress: Callable[[str, str, Any], None] | None = None,
+) -> list[PeerRun]:
+    """Run each named peer (default: all) through every law of each kind it has.
+
+    A peer whose framework does not import here gets ``unavailable`` cells saying why.
+    ``progress(peer, kind, law_progress)`` is called before each kind; it returns the
+    progress callback handed to ``rnnspec.check`` (or None).
+    """
+    peers = [peer_named(n) for n in names] if names else list(PEERS.values())
+    runs = []
+    for peer in peers:
+        why = peer.unavailable()
+        cells = []
+        for kind in KINDS:
+            if kind not in peer.kinds:
+                continue
+            if why is not None:
+                cells.append(Cell(kind, "unavailable", why=why))
+                continue
+            law_progress = progress(peer.name, kind, None) if progress else None
+            cells.append(_cell(peer, kind, max_examples, seed, law_progress))
+        runs.append(PeerRun(peer, versions(peer) if why is None else {}, tuple(cells)))
+    return runs
+
+
+def render(runs: list[PeerRun], markdown: bool = False) -> str:
+    """The table: one row per peer, one column per kind, and each row's time and versions."""
+    header = ["peer", *KINDS, "time", "versions (or why unavailable)"]
+    rows = []
+    for run in runs:
+        cells = {c.kind: c.text() for c in run.cells}
+        seconds = sum(c.seconds for c in run.cells)
+        shown = ", ".join(f"{k} {v}" for k, v in run.versions.items() if k != "torch")
+        why = next((c.why for c in run.cells if c.status == "unavailable"), "")
+        rows.append(
+            [
+                run.peer.name,
+                *(cells.get(kind, "-") for kind in KINDS),
+                f"{seconds:.0f}s" if seconds else "-",
+                shown or why or "-",
+            ]
+        )
+    return (markdown_table if markdown else table)(header, rows)

@@ -1,0 +1,79 @@
+"""What every peer's tests share: torch's module and the port compared, and the laws run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+import rnnspec
+from rnnspec.config import module_class
+
+CONFIGS: tuple[dict[str, Any], ...] = (
+    {},
+    {"num_layers": 2, "bidirectional": True},
+    {"num_layers": 3, "batch_first": True, "bias": False},
+    {"bidirectional": True, "batch_first": True},
+)
+"""Configurations the weight mapping is compared on (sizes 3 -> 5, batch 2, 7 steps)."""
+
+TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-12}
+
+
+def reference(kind: str, dtype: torch.dtype, **config: Any) -> nn.RNNBase:
+    torch.manual_seed(0)
+    return module_class(kind)(3, 5, **config).to(dtype).eval()
+
+
+def _flat(result: Any) -> list[torch.Tensor]:
+    output, state = result
+    return [output, *(state if isinstance(state, tuple) else (state,))]
+
+
+def _inputs(module: nn.RNNBase, batched: bool = True) -> tuple[torch.Tensor, Any]:
+    g = torch.Generator().manual_seed(1)
+    dtype = module.weight_ih_l0.dtype
+    shape = ((2, 7, 3) if module.batch_first else (7, 2, 3)) if batched else (7, 3)
+    x = torch.randn(shape, generator=g, dtype=dtype)
+    state_shape = (module.num_layers * (2 if module.bidirectional else 1), 2, module.hidden_size)
+    if not batched:
+        state_shape = (state_shape[0], state_shape[2])
+    h = torch.randn(state_shape, generator=g, dtype=dtype)
+    hx = (h, torch.randn(state_shape, generator=g, dtype=dtype)) if module.mode == "LSTM" else h
+    return x, hx
+
+
+def assert_matches_torch(
+    factory: Callable[[Any], Any], kind: str, dtype: torch.dtype, **config: Any
+) -> None:
+    """The port's output and final states equal torch's, with and without an initial
+    state, batched and unbatched; and have torch's shapes and dtype."""
+    module = reference(kind, dtype, **config)
+    candidate = factory(module)
+    for batched in (True, False):
+        x, hx = _inputs(module, batched)
+        for args in ((x,), (x, hx)):
+            with torch.no_grad():
+                expected, actual = _flat(module(*args)), _flat(candidate(*args))
+            assert len(actual) == len(expected)
+            for a, e in zip(actual, expected, strict=True):
+                assert a.shape == e.shape
+                assert a.dtype == e.dtype
+                torch.testing.assert_close(a, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+def failed_laws(factory: Callable[[Any], Any], kind: str) -> set[str]:
+    """The laws the port fails at 30 examples per law, seed 0 (as docs/peers.md's table)."""
+    report = rnnspec.check(factory, kind, max_examples=30, seed=0)
+    return {r.law for r in report.failed}
+
+
+def every_case(kinds: Iterable[str]) -> list[tuple[str, torch.dtype, dict[str, Any]]]:
+    return [
+        (kind, dtype, config)
+        for kind in kinds
+        for dtype in (torch.float32, torch.float64)
+        for config in CONFIGS
+    ]

@@ -1,0 +1,32 @@
+"""Flax linen's port (rnnspec.peers.flax): its weight mapping, and every law in its scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+pytest.importorskip("flax.linen", reason="Flax is not installed: pip install 'rnnspec[jax]'")
+
+from peercases import assert_matches_torch, every_case, failed_laws  # noqa: E402
+
+from rnnspec.peers import PEERS  # noqa: E402
+
+PEER = PEERS["flax"]
+
+
+@pytest.mark.parametrize(("kind", "dtype", "config"), every_case(PEER.kinds))
+def test_the_port_computes_what_torch_computes(
+    kind: str, dtype: torch.dtype, config: dict[str, Any]
+) -> None:
+    assert_matches_torch(PEER.factory(kind), kind, dtype, **config)
+
+
+def test_relu_is_flax_activation() -> None:
+    assert_matches_torch(PEER.factory("rnn"), "rnn", torch.float64, nonlinearity="relu")
+
+
+@pytest.mark.parametrize("kind", PEER.kinds)
+def test_every_law_in_scope_passes(kind: str) -> None:
+    assert failed_laws(PEER.factory(kind), kind) == set()
