@@ -31,6 +31,11 @@ class Peer:
     description: str
     distributions: tuple[str, ...] = ()  # what the table's versions column names
     factories: tuple[tuple[str, str], ...] = ()  # kind -> factory name, where not the kind
+    probe: str | None = None  # the adapter's function that raises when it cannot run here
+    # Scope fields narrowed for this row, e.g. (("dtypes", ("float32",)),): a second row
+    # of a peer whose defect fails every law, to show what else holds (the first row keeps
+    # the failure; this one's name and description say what it left out, and why)
+    narrow: tuple[tuple[str, Any], ...] = ()
 
     def factory(self, kind: str) -> Callable[[Any], Any]:
         """The adapter's factory for ``kind`` (imports the adapter, not the framework)."""
@@ -40,14 +45,29 @@ class Peer:
         factory: Callable[[Any], Any] = getattr(importlib.import_module(self.module), attribute)
         return factory
 
+    def scope(self, kind: str) -> Any:
+        """The Scope this row checks ``kind`` in: the factory's, narrowed by ``narrow``."""
+        from dataclasses import replace
+
+        from rnnspec.config import dtype_named
+        from rnnspec.scope import Scope
+
+        scope = getattr(self.factory(kind), "scope", None) or Scope()
+        changes = dict(self.narrow)
+        if "dtypes" in changes:
+            changes["dtypes"] = tuple(dtype_named(name) for name in changes["dtypes"])
+        return replace(scope, **changes)
+
     def unavailable(self) -> str | None:
         """Why the peer cannot run here (its framework's import error), or None."""
-        for name in self.requires:
-            try:
+        try:
+            for name in self.requires:
                 importlib.import_module(name)
-            except Exception as exc:  # an ImportError, or a framework that fails to load
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                return f"{type(exc).__name__}: {first} (pip install 'rnnspec[{self.extra}]')"
+            if self.probe is not None:
+                getattr(importlib.import_module(self.module), self.probe)()
+        except Exception as exc:  # an ImportError, or a framework that fails to load
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return f"{type(exc).__name__}: {first} (pip install 'rnnspec[{self.extra}]')"
         return None
 
 
@@ -78,6 +98,75 @@ _ALL = (
         ("jax", "haiku"),
         "Haiku hk.VanillaRNN / LSTM / GRU under hk.dynamic_unroll",
         ("dm-haiku", "jax", "jaxlib"),
+    ),
+    Peer(
+        "keras-jax",
+        "rnnspec.peers.keras_jax",
+        KINDS,
+        "keras",
+        ("jax",),
+        "Keras 3 SimpleRNN / LSTM / GRU (reset_after=True) on JAX, Bidirectional, one per layer",
+        ("keras", "jax", "jaxlib"),
+        probe="probe",
+    ),
+    Peer(
+        "keras-jax-float32",
+        "rnnspec.peers.keras_jax",
+        KINDS,
+        "keras",
+        ("jax",),
+        "keras-jax in float32 only: Keras computes tanh in float32 for float64 tensors",
+        ("keras", "jax", "jaxlib"),
+        probe="probe",
+        narrow=(("dtypes", ("float32",)),),
+    ),
+    Peer(
+        "keras-jax-reset-before",
+        "rnnspec.peers.keras_jax",
+        ("gru",),
+        "keras",
+        ("jax",),
+        "Keras 3 GRU(reset_after=False) on JAX: the 2014 paper's GRU, by design (float32 "
+        "only, so the diagnosis sees the design, not the float64 defect of keras-jax)",
+        ("keras", "jax", "jaxlib"),
+        factories=(("gru", "gru_reset_before"),),
+        probe="probe",
+        narrow=(("dtypes", ("float32",)),),
+    ),
+)
+
+_PADDLE_CELLS = (("rnn", "rnn_cells"), ("lstm", "lstm_cells"), ("gru", "gru_cells"))
+_ALL += (
+    Peer(
+        "paddle",
+        "rnnspec.peers.paddle",
+        KINDS,
+        "paddle",
+        ("paddle",),
+        "PaddlePaddle nn.SimpleRNN / LSTM / GRU: the fused rnn kernel (an LSTM with proj_size "
+        "takes its layer loop)",
+        ("paddlepaddle",),
+    ),
+    Peer(
+        "paddle-with-bias",
+        "rnnspec.peers.paddle",
+        KINDS,
+        "paddle",
+        ("paddle",),
+        "paddle with biases only: Paddle's modules fail to build with bias_ih_attr=False, "
+        "bias_hh_attr=False and more than one cell",
+        ("paddlepaddle",),
+        narrow=(("bias", (True,)),),
+    ),
+    Peer(
+        "paddle-cells",
+        "rnnspec.peers.paddle",
+        KINDS,
+        "paddle",
+        ("paddle",),
+        "PaddlePaddle nn.RNN / BiRNN of SimpleRNNCell / LSTMCell / GRUCell, one per layer",
+        ("paddlepaddle",),
+        factories=_PADDLE_CELLS,
     ),
 )
 

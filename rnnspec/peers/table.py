@@ -91,6 +91,7 @@ def _cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) ->
         report = rnnspec.check(
             peer.factory(kind),
             kind,
+            scope=peer.scope(kind),
             max_examples=max_examples,
             seed=seed,
             name=f"{peer.name} {kind}",
