@@ -16,7 +16,7 @@ import pytest
 import rnnspec
 
 ROOT = Path(rnnspec.__file__).parent
-PRODUCTS = ("run", "seed", "bench", "claims", "modes", "cli", "laws", "reference")
+PRODUCTS = ("run", "seed", "bench", "claims", "modes", "cli", "laws", "reference", "peers")
 
 
 def _module_name(path: Path) -> str:

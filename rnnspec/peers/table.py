@@ -84,11 +84,11 @@ def check_options(check: Callable[..., Any]) -> dict[str, Any]:
 
 
 def _cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) -> Cell:
-    import rnnspec
+    from rnnspec.run.checker import check
 
     started = time.perf_counter()
     try:
-        report = rnnspec.check(
+        report = check(
             peer.factory(kind),
             kind,
             scope=peer.scope(kind),
@@ -96,7 +96,7 @@ def _cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) ->
             seed=seed,
             name=f"{peer.name} {kind}",
             progress=progress,
-            **check_options(rnnspec.check),
+            **check_options(check),
         )
     except Exception as exc:  # the run itself broke: say so, go on with the next
         return Cell(kind, "error", why=f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -68,6 +68,7 @@ def test_the_gru_is_diagnosed_as_the_paper_variant() -> None:
     assert result.diagnosis == ("gru-reset-before-matmul",)
 
 
+@pytest.mark.slow  # every law at 30 examples: minutes; tox -e peers-* runs it
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 def test_every_law_in_scope_passes(kind: str) -> None:
     assert failed_laws(PEER.factory(kind), kind) == set()

@@ -98,6 +98,7 @@ def test_reset_after_false_is_diagnosed_as_the_paper_variant() -> None:
     assert result.diagnosis == ("gru-reset-before-matmul",)
 
 
+@pytest.mark.slow  # every law at 30 examples: minutes; tox -e peers-* runs it
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_every_law_in_scope_passes_in_float32(kind: str) -> None:
     peer = PEERS["keras-jax-float32"]

@@ -74,6 +74,7 @@ def test_training_mode_dropout_one_zeroes_the_top_layers_input() -> None:
     torch.testing.assert_close(output, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow  # every law at 30 examples: minutes; tox -e peers-* runs it
 @pytest.mark.parametrize("name", ["paddle-with-bias", "paddle-cells"])
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_every_law_in_scope_passes(name: str, kind: str) -> None:
