@@ -36,22 +36,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the run (default: 0)")
     p.add_argument("--quiet", action="store_true", help="print only the table")
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run every peer in this process (default: each peer and kind in a child "
+        "process, so that one that crashes the interpreter ends only its own cell)",
+    )
     p.set_defaults(handler=_run)
 
 
 def _progress(quiet: bool) -> Any:
-    def start(peer: str, kind: str, _: Any) -> Any:
-        if quiet:
-            return None
-        print(f"checking {peer} {kind}", file=sys.stderr, flush=True)
-
-        def law(law_id: str, result: Any) -> None:
-            if result is None:
-                print(f"  {law_id} ...", end="", file=sys.stderr, flush=True)
-            else:
-                print(f" {result.status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
-
-        return law
+    def start(peer: str, kind: str) -> bool:
+        if not quiet:
+            print(f"checking {peer} {kind}", file=sys.stderr, flush=True)
+        return not quiet
 
     return start
 
@@ -68,7 +66,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"rnnspec peers: error: {exc}", file=sys.stderr)
         return 2
     runs = run_peers(
-        names, max_examples=args.max_examples, seed=args.seed, progress=_progress(args.quiet)
+        names,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        progress=_progress(args.quiet),
+        processes=not args.in_process,
     )
     print(render(runs, markdown=args.markdown))
     if args.json:
@@ -79,5 +81,5 @@ def _run(args: argparse.Namespace) -> int:
         }
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=2)
-    failed = any(c.status in ("failed", "error") for run in runs for c in run.cells)
+    failed = any(c.status in ("failed", "error", "crashed") for run in runs for c in run.cells)
     return 1 if failed else 0

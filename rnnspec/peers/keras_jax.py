@@ -22,7 +22,7 @@ __all__ = ["gru", "gru_reset_before", "lstm", "probe", "rnn"]
 def _x64(on: bool) -> AbstractContextManager[Any]:
     import jax
 
-    return jax.enable_x64(on)  # type: ignore[no-any-return]
+    return jax.enable_x64(on)
 
 
 _factory = factories("jax", "keras (jax)", _x64)

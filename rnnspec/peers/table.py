@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import inspect
+import json
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from rnnspec.config import KINDS
 from rnnspec.peers import PEERS, Peer, peer_named
 from rnnspec.text import markdown_table, table
 
-__all__ = ["Cell", "PeerRun", "check_options", "run_peers", "render"]
+__all__ = ["Cell", "PeerRun", "check_options", "render", "cell_in_child", "run_cell", "run_peers"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,9 @@ class Cell:
     """One peer's one kind: its status, the laws it failed (with diagnoses) and its cost."""
 
     kind: str
-    status: str  # "passed", "failed", "unavailable", "error" (the run itself raised)
+    # "passed", "failed", "unavailable", "error" (the run itself raised), "crashed" (its
+    # process died: rnnspec.peers.child)
+    status: str
     failed: tuple[str, ...] = ()  # law ids, a diagnosis in brackets where one was named
     passed: int = 0
     skipped: int = 0
@@ -83,7 +91,8 @@ def check_options(check: Callable[..., Any]) -> dict[str, Any]:
     return {"isolate": True} if "isolate" in accepted else {}
 
 
-def _cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) -> Cell:
+def run_cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) -> Cell:
+    """One peer's one kind through every law in its scope, in this process."""
     from rnnspec.run.checker import check
 
     started = time.perf_counter()
@@ -121,13 +130,15 @@ def run_peers(
     *,
     max_examples: int = 30,
     seed: int = 0,
-    progress: Callable[[str, str, Any], None] | None = None,
+    progress: Callable[[str, str], bool] | None = None,
+    processes: bool = True,
 ) -> list[PeerRun]:
     """Run each named peer (default: all) through every law of each kind it has.
 
     A peer whose framework does not import here gets ``unavailable`` cells saying why.
-    ``progress(peer, kind, law_progress)`` is called before each kind; it returns the
-    progress callback handed to ``rnnspec.check`` (or None).
+    With ``processes`` each cell runs in a child process (:mod:`rnnspec.peers.child`), so
+    that a peer that crashes the interpreter ends its cell only.  ``progress(peer,
+    kind)`` is called before each cell; it returns whether to print each law's progress.
     """
     peers = [peer_named(n) for n in names] if names else list(PEERS.values())
     runs = []
@@ -140,10 +151,49 @@ def run_peers(
             if why is not None:
                 cells.append(Cell(kind, "unavailable", why=why))
                 continue
-            law_progress = progress(peer.name, kind, None) if progress else None
-            cells.append(_cell(peer, kind, max_examples, seed, law_progress))
+            verbose = progress(peer.name, kind) if progress else False
+            if processes:
+                cells.append(cell_in_child(peer, kind, max_examples, seed, verbose))
+            else:
+                laws = law_progress if verbose else None
+                cells.append(run_cell(peer, kind, max_examples, seed, laws))
         runs.append(PeerRun(peer, versions(peer) if why is None else {}, tuple(cells)))
     return runs
+
+
+def cell_in_child(peer: Peer, kind: str, max_examples: int, seed: int, verbose: bool) -> Cell:
+    """``run_cell`` in a child process (``python -m rnnspec.peers.child``): a framework
+    that kills the interpreter ends that cell, reported ``crashed`` with the signal, and
+    the table goes on; each child also imports its framework afresh (Keras picks its
+    backend once a process)."""
+    spec = {
+        "peer": asdict(peer),
+        "kind": kind,
+        "max_examples": max_examples,
+        "seed": seed,
+        "verbose": verbose,
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rnnspec-peer-") as folder:
+        spec_path, out_path = Path(folder) / "spec.json", Path(folder) / "cell.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        command = [sys.executable, "-m", "rnnspec.peers.child", str(spec_path), str(out_path)]
+        code = subprocess.run(command, check=False).returncode
+        seconds = time.perf_counter() - started
+        if code < 0:
+            name = signal.Signals(-code).name
+            return Cell(kind, "crashed", why=f"the process died of {name}", seconds=seconds)
+        if not out_path.exists():
+            return Cell(kind, "error", why=f"the process exited {code} with no result")
+        data = json.loads(out_path.read_text(encoding="utf-8"))
+    return Cell(**{**data, "failed": tuple(data["failed"])})
+
+
+def law_progress(law_id: str, result: Any) -> None:
+    if result is None:
+        print(f"  {law_id} ...", end="", file=sys.stderr, flush=True)
+    else:
+        print(f" {result.status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
 
 
 def render(runs: list[PeerRun], markdown: bool = False) -> str:

@@ -26,7 +26,7 @@ from rnnspec.config import KINDS, module_class
 from rnnspec.peers import PEERS, Peer, peer_named
 from rnnspec.peers._port import Call, Ported, Spec, stacked, weights
 from rnnspec.peers._scopes import PORT
-from rnnspec.peers.table import Cell, PeerRun, check_options, render
+from rnnspec.peers.table import Cell, PeerRun, cell_in_child, check_options, render
 
 FRAMEWORKS = ("jax", "flax", "equinox", "haiku", "keras", "paddle", "tensorflow")
 
@@ -192,3 +192,25 @@ def test_the_command_reports_an_unavailable_peer(
 def test_the_command_refuses_an_unknown_peer(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["peers", "flax,nope"]) == 2
     assert "rnnspec peers: error: no peer named 'nope'" in capsys.readouterr().err
+
+
+def test_a_peer_that_kills_its_process_ends_only_its_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    crasher = Peer("crasher", "crashing_peer", ("lstm",), "none", (), "kills its process")
+    cell = cell_in_child(crasher, "lstm", max_examples=1, seed=0, verbose=False)
+    assert cell.status == "crashed"
+    assert cell.why == "the process died of SIGABRT"
+
+
+def test_a_cell_in_a_child_process_brings_its_report_back() -> None:
+    torch_itself = Peer(
+        "torch", "rnnspec.run.candidates", ("gru",), "none", (), "torch's own module",
+        factories=(("gru", "torch_module"),), narrow=(("dtypes", ("float64",)),),
+    )  # fmt: skip
+    cell = cell_in_child(torch_itself, "gru", max_examples=1, seed=0, verbose=False)
+    assert (cell.status, cell.failed) == ("passed", ())
+    assert cell.report is not None
+    assert cell.report["scope"]["dtypes"] == ["float64"]
+    assert cell.passed == cell.report["counts"]["passed"]
