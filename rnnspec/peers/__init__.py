@@ -112,10 +112,11 @@ _ALL = (
     Peer(
         "keras-jax-float32",
         "rnnspec.peers.keras_jax",
-        KINDS,
+        ("rnn",),
         "keras",
         ("jax",),
-        "keras-jax in float32 only: Keras computes tanh in float32 for float64 tensors",
+        "keras-jax's SimpleRNN in float32 only: Keras computes tanh in float32 for float64 "
+        "tensors, and a float64 SimpleRNN with tanh raises, so every law fails in float64",
         ("keras", "jax", "jaxlib"),
         probe="probe",
         narrow=(("dtypes", ("float32",)),),
@@ -167,6 +168,28 @@ _ALL += (
         "PaddlePaddle nn.RNN / BiRNN of SimpleRNNCell / LSTMCell / GRUCell, one per layer",
         ("paddlepaddle",),
         factories=_PADDLE_CELLS,
+    ),
+)
+
+_ALL += (
+    Peer(
+        "torchrl",
+        "rnnspec.peers.torchrl",
+        ("lstm", "gru"),
+        "torchrl",
+        ("torchrl.modules",),
+        "torchrl.modules.LSTM / GRU: torch's layers as Python loops over time and layers",
+        ("torchrl", "tensordict"),
+    ),
+    Peer(
+        "torchrl-without-proj",
+        "rnnspec.peers.torchrl",
+        ("lstm",),
+        "torchrl",
+        ("torchrl.modules",),
+        "torchrl's LSTM without proj_size: it accepts a projection and never applies it",
+        ("torchrl", "tensordict"),
+        narrow=(("proj_size", False),),
     ),
 )
 

@@ -56,7 +56,7 @@ def test_importing_the_adapters_imports_no_framework() -> None:
 
 def test_a_narrowed_row_narrows_only_what_it_names() -> None:
     peer = PEERS["keras-jax-float32"]
-    wide, narrow = PEERS["keras-jax"].scope("lstm"), peer.scope("lstm")
+    wide, narrow = PEERS["keras-jax"].scope("rnn"), peer.scope("rnn")
     assert narrow.dtypes == (torch.float32,)
     assert narrow.__class__(**{**narrow.__dict__, "dtypes": wide.dtypes}) == wide
 

@@ -1,0 +1,67 @@
+"""torchrl: ``torchrl.modules.LSTM`` and ``GRU``, torch's layers written as Python loops.
+
+torchrl's classes derive from torch's ``LSTMBase``/``GRUBase``, with torch's parameter
+names, and say they behave exactly like ``nn.LSTM``/``nn.GRU`` (computed step by step
+in Python, for ``torch.vmap`` and ``torch.compile``).  The factory builds one with the
+reference's configuration and loads its state dict as it is: no mapping at all.  The
+candidate is a torch module, so the gradient laws apply.  (Their ``use_scan=True``
+prototype needs ``torch.compile`` and the ``hoptorch`` package; it is not ported.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from torch import nn
+
+from rnnspec.peers._port import Spec
+from rnnspec.scope import Scope
+
+__all__ = ["gru", "lstm"]
+
+
+def _factory(reference: nn.RNNBase) -> Any:
+    import torchrl.modules
+
+    spec = Spec.of(reference)
+    options: dict[str, Any] = {
+        "num_layers": spec.num_layers,
+        "bias": spec.bias,
+        "batch_first": spec.batch_first,
+        "dropout": spec.dropout,
+        "dtype": spec.dtype,
+        "device": next(reference.parameters()).device,  # the meta device too
+    }
+    if spec.kind == "lstm":
+        module = torchrl.modules.LSTM(
+            spec.input_size, spec.hidden_size, proj_size=spec.proj_size, **options
+        )
+    else:
+        module = torchrl.modules.GRU(spec.input_size, spec.hidden_size, **options)
+    module.load_state_dict(reference.state_dict())
+    return module.train(spec.training)
+
+
+def lstm(reference: nn.LSTM) -> Any:
+    """``torchrl.modules.LSTM`` holding ``reference``'s state dict."""
+    return _factory(reference)
+
+
+def gru(reference: nn.GRU) -> Any:
+    """``torchrl.modules.GRU`` holding ``reference``'s state dict."""
+    return _factory(reference)
+
+
+SCOPE = replace(
+    Scope(),
+    # both raise NotImplementedError for bidirectional=True
+    bidirectional=(False,),
+    # both raise ValueError for a 2-D (unbatched) input: "Expected input to be 3D"
+    unbatched=False,
+    # forward takes a tensor (and a mask), not a PackedSequence
+    packed=False,
+)
+"""What torchrl's layers refuse outright.  ``proj_size`` stays in scope: LSTM accepts it."""
+
+lstm.scope = gru.scope = SCOPE  # type: ignore[attr-defined]
