@@ -71,7 +71,7 @@ class Peer:
         return None
 
 
-_ALL = (
+_ALL: tuple[Peer, ...] = (
     Peer(
         "flax",
         "rnnspec.peers.flax",

@@ -178,7 +178,9 @@ def cell_in_child(peer: Peer, kind: str, max_examples: int, seed: int, verbose: 
         spec_path, out_path = Path(folder) / "spec.json", Path(folder) / "cell.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         command = [sys.executable, "-m", "rnnspec.peers.child", str(spec_path), str(out_path)]
-        code = subprocess.run(command, check=False).returncode
+        # what the child prints (a framework's crash report too) goes to our stderr:
+        # stdout is the table's
+        code = subprocess.run(command, check=False, stdout=_stderr_fd()).returncode
         seconds = time.perf_counter() - started
         if code < 0:
             name = signal.Signals(-code).name
@@ -187,6 +189,13 @@ def cell_in_child(peer: Peer, kind: str, max_examples: int, seed: int, verbose: 
             return Cell(kind, "error", why=f"the process exited {code} with no result")
         data = json.loads(out_path.read_text(encoding="utf-8"))
     return Cell(**{**data, "failed": tuple(data["failed"])})
+
+
+def _stderr_fd() -> int | None:
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured stream: inherit instead
+        return None
 
 
 def law_progress(law_id: str, result: Any) -> None:
