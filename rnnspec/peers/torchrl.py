@@ -17,6 +17,11 @@ from torch import nn
 
 from rnnspec.peers._port import Spec
 from rnnspec.scope import Scope
+from rnnspec.silence import silenced
+
+# torch's constructor warns that dropout acts on nothing in a one-layer network; the
+# reference, built the same way, has already warned whoever built it
+_ONE_LAYER_DROPOUT = ((UserWarning, "dropout option adds dropout after all but last"),)
 
 __all__ = ["gru", "lstm"]
 
@@ -33,12 +38,13 @@ def _factory(reference: nn.RNNBase) -> Any:
         "dtype": spec.dtype,
         "device": next(reference.parameters()).device,  # the meta device too
     }
-    if spec.kind == "lstm":
-        module = torchrl.modules.LSTM(
-            spec.input_size, spec.hidden_size, proj_size=spec.proj_size, **options
-        )
-    else:
-        module = torchrl.modules.GRU(spec.input_size, spec.hidden_size, **options)
+    with silenced(_ONE_LAYER_DROPOUT):
+        if spec.kind == "lstm":
+            module = torchrl.modules.LSTM(
+                spec.input_size, spec.hidden_size, proj_size=spec.proj_size, **options
+            )
+        else:
+            module = torchrl.modules.GRU(spec.input_size, spec.hidden_size, **options)
     module.load_state_dict(reference.state_dict())
     return module.train(spec.training)
 
