@@ -68,14 +68,17 @@ def assert_matches_torch(
                 torch.testing.assert_close(a, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
 
 
-def failed_laws(factory: Callable[[Any], Any], kind: str, scope: Any = None) -> set[str]:
-    """The laws the port fails at 30 examples per law, seed 0 (as docs/peers.md's table).
+def failed_laws(
+    factory: Callable[[Any], Any], kind: str, scope: Any = None, max_examples: int = 30
+) -> set[str]:
+    """The laws the port fails at 30 examples per law (or ``max_examples``), seed 0, as
+    docs/peers.md's table measured them.
 
     Warnings are ignored, as on the command line that measured the table: this suite
     turns them into errors, which would fail the factory of a framework that warns.
     """
     with ignored():
-        report = rnnspec.check(factory, kind, scope=scope, max_examples=30, seed=0)
+        report = rnnspec.check(factory, kind, scope=scope, max_examples=max_examples, seed=0)
     return {r.law for r in report.failed}
 
 
