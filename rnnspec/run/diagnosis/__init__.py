@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from rnnspec.config import Example
-from rnnspec.deadline import call_with_deadline
+from rnnspec.deadline import call_with_deadline, contained
 from rnnspec.laws._core import Subject
 from rnnspec.run.diagnosis.variants import SYMPTOMS, VARIANTS, Symptom, Variant
 from rnnspec.tolerance import tolerance
@@ -127,14 +127,17 @@ def _observe(subject: Subject, example: Example) -> tuple[Results, Results, Resu
     args = (x,) if hx is None else (x, hx)
     before = _flat(args)
     copies = tuple(t.clone() for t in before)
+
+    def call(fn: Any, *arguments: Any) -> Any:  # as the laws call it: bounded, contained
+        if subject.deadline is None:
+            return contained(fn, arguments)
+        return call_with_deadline(contained, (fn, arguments), subject.deadline)
+
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            candidate = subject.factory(example.reference())
-            if subject.deadline is None:
-                result = candidate(*args)
-            else:
-                result = call_with_deadline(candidate, args, subject.deadline)
+            candidate = call(subject.factory, example.reference())
+            result = call(candidate, *args)
     except Exception:  # noqa: BLE001 - a candidate that fails or hangs names nothing
         return None
     results = _results(result)
