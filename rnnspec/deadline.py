@@ -36,15 +36,41 @@ import torch
 __all__ = [
     "Abandoned",
     "DeadlineExceeded",
+    "Escaped",
     "ThreadState",
     "Watch",
     "call_with_deadline",
+    "contained",
     "run_watched",
 ]
 
 
 class DeadlineExceeded(Exception):
     """The call did not return within its deadline; it was abandoned."""
+
+
+class Escaped(Exception):
+    """A candidate call raised a BaseException that is not an Exception (``SystemExit``,
+    ``GeneratorExit``, one of its own), carried as an Exception so that it fails the law
+    instead of ending rnnspec.  ``original`` is what was raised."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        super().__init__(f"{type(original).__name__}: {original}")
+
+
+def contained(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``fn(*args)``, with any BaseException but KeyboardInterrupt raised as :class:`Escaped`.
+
+    Ctrl-C is the user's, and stops the run; everything else a candidate raises is the
+    candidate's, and fails its law.
+    """
+    try:
+        return fn(*args)
+    except (Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like, turned into a failure
+        raise Escaped(exc) from exc
 
 
 _AUTOCAST_DEVICES = ("cpu", "cuda")
@@ -107,10 +133,18 @@ class Watch:
         self.abandoned = False
 
     def call(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], hung: Callable[[], BaseException]
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        hung: Callable[[], BaseException],
+        where: Any = None,
     ) -> Any:
         """``fn(*args)`` on this thread; should it pass the deadline, the waiting thread
-        raises ``hung()`` (called there, while this call is still under way)."""
+        raises ``hung()`` (called there, while this call is still under way).
+
+        ``where`` says which call this is (the trial and who is called), for a watch
+        in another process (:class:`rnnspec.run.workers.ProcessWatch`); unused here.
+        """
         if self.abandoned:
             raise Abandoned
         self.current = (time.perf_counter(), hung)  # one assignment: read whole, or not
@@ -181,6 +215,10 @@ def run_watched(
         try:
             returned, value = reply.get(timeout=wait)
             break
+        except KeyboardInterrupt:  # Ctrl-C: the run is given up, and stops at its next call
+            watch.abandoned = worker.abandoned = True
+            _local.worker = None
+            raise
         except queue.Empty:
             current = watch.current
             if current is None:  # between calls: the next one has all its time to come

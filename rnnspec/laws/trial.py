@@ -21,7 +21,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import Example
-from rnnspec.deadline import DeadlineExceeded, Watch, call_with_deadline
+from rnnspec.deadline import DeadlineExceeded, Escaped, Watch, call_with_deadline, contained
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
 from rnnspec.laws._core import Law, Subject
@@ -102,7 +102,7 @@ class Trial:
         try:
             return self.invoke(self.subject.factory, reference, who="factory")
         except Exception as exc:  # noqa: BLE001 - any factory error is the candidate's
-            self.fail(f"the factory raised {type(exc).__name__}: {exc}")
+            self.fail(f"the factory raised {raised(exc)}")
 
     def build(
         self, example: Example | None = None, training: bool = False
@@ -127,7 +127,7 @@ class Trial:
         except LawFailure:
             raise
         except Exception as exc:  # noqa: BLE001 - a candidate's error is a failed law
-            self.fail(f"the {who} raised {type(exc).__name__}: {exc}")
+            self.fail(f"the {who} raised {raised(exc)}")
         return self.outcome(result, who)
 
     def run(
@@ -141,15 +141,19 @@ class Trial:
 
         The reference (torch's own module) is called directly: only a candidate can hang.
         Under the runner (``watch`` set) this thread is its worker and the runner waits
-        on the watch; otherwise the call goes to the worker thread itself.
+        on the watch (in a worker process, the parent does); otherwise the call goes to
+        the worker thread itself.  Whatever the call raises but Ctrl-C comes out as an
+        Exception (``SystemExit`` as :class:`~rnnspec.deadline.Escaped`): a failed law.
         """
-        deadline = self.subject.deadline
-        if deadline is None or who == "reference":
+        if who == "reference":
             return fn(*args)
         if self.watch is not None:
-            return self.watch.call(fn, args, lambda: self._hung(who))
+            return self.watch.call(contained, (fn, args), lambda: self._hung(who), (self, who))
+        deadline = self.subject.deadline
+        if deadline is None:
+            return contained(fn, args)
         try:
-            return call_with_deadline(fn, args, deadline)
+            return call_with_deadline(contained, (fn, args), deadline)
         except DeadlineExceeded:
             raise self._hung(who) from None
 
@@ -282,6 +286,11 @@ class Trial:
         if self.example is None:
             raise RuntimeError(f"law {self.law.id} used the example before drawing one")
         return self.example
+
+
+def raised(exc: Exception) -> str:
+    """``Type: message`` of what a call raised (what was escaping, for :class:`Escaped`)."""
+    return str(exc) if isinstance(exc, Escaped) else f"{type(exc).__name__}: {exc}"
 
 
 def _on_accelerator(value: Any) -> bool:
