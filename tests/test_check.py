@@ -16,7 +16,7 @@ import torch
 import rnnspec
 from rnnspec import Scope, check
 from rnnspec.reference import LOOPS, LoopGRU, LoopLSTM, LoopRNN
-from rnnspec.run.checker import GC_THRESHOLD, conditions
+from rnnspec.run.lawrun import GC_THRESHOLD, conditions
 
 
 def test_public_names() -> None:

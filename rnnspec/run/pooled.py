@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING
 
-from rnnspec.run.report import RunInterrupted
+from rnnspec.errors import RunInterrupted
 from rnnspec.run.tally import Tally, after
 from rnnspec.run.workers import Pool, Task
 

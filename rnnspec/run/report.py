@@ -16,7 +16,7 @@ from rnnspec.scope import Scope
 from rnnspec.text import table
 from rnnspec.tolerance import GROWTH_STEPS, tolerance
 
-__all__ = ["LawResult", "Report", "RunInterrupted"]
+__all__ = ["LawResult", "Report"]
 
 STATUSES = ("passed", "failed", "skipped", "interrupted")
 
@@ -183,14 +183,3 @@ class Report:
             if r.blob:
                 lines.append(f"  Hypothesis blob: {r.blob}")
         return "\n".join(lines)
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a run; ``report`` holds what ran (``report.interrupted`` is True).
-
-    A KeyboardInterrupt, so a script that does not look for it still stops.
-    """
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        super().__init__("the run was interrupted")

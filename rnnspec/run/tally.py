@@ -38,7 +38,9 @@ class Tally:
         subject = plan.subject
         self.plan = plan
         self.progress = progress
-        self.report = Report(subject.kind, subject.name, subject.scope, plan.seed, plan.max_examples)
+        self.report = Report(
+            subject.kind, subject.name, subject.scope, plan.seed, plan.max_examples
+        )
         self.decided: dict[str, LawResult] = {}
         self.scouted: dict[str, LawResult] = {}  # laws that passed their passes so far
         self.running: set[str] = set()
@@ -74,9 +76,7 @@ class Tally:
 
     def finish(self, interrupted: bool = False) -> Report:
         """The Report: every law's result; when ``interrupted``, the undecided ones marked."""
-        results = [
-            self.decided.get(law.id) or self._interrupted(law) for law in self.plan.laws
-        ]
+        results = [self.decided.get(law.id) or self._interrupted(law) for law in self.plan.laws]
         self.report.results = mark_probable_causes(results)
         self.report.interrupted = interrupted
         return self.report

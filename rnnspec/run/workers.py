@@ -151,7 +151,7 @@ def _serve(
     inherited: tuple[multiprocessing.connection.Connection, ...],
 ) -> None:
     """A worker's life: run the passes its parent sends until it sends None or goes."""
-    from rnnspec.run.checker import conditions, run_law
+    from rnnspec.run.lawrun import conditions, run_law
 
     for other in inherited:  # the parent's ends of other workers' pipes, copied by fork
         other.close()
@@ -198,7 +198,9 @@ class _Worker:
         with warnings.catch_warnings():
             # Python 3.12+ warns that forking a process with threads may deadlock the
             # child: rnnspec's own idle deadline threads hold no lock a worker needs
-            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
             self.process.start()
         child.close()
         self.task: Task | None = None
@@ -334,12 +336,14 @@ class Pool:
             problem += " (before any factory or candidate call)"
         cap = self.isolation.max_memory
         if cap is not None and code in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV):
-            problem += f"; the worker's memory limit is {format_bytes(cap)}: it may have exceeded it"
+            problem += (
+                f"; the worker's memory limit is {format_bytes(cap)}: it may have exceeded it"
+            )
         return problem
 
     def _lost(self, worker: _Worker, problem: str) -> tuple[Any, LawResult]:
         """The failed result of the pass a worker died or hung in; the worker is let go."""
-        from rnnspec.run.checker import failed_result
+        from rnnspec.run.lawrun import failed_result
 
         task, tag, crumb = worker.task, worker.tag, worker.crumb
         assert task is not None
@@ -383,7 +387,9 @@ def check_isolation(subject: Subject, isolation: Isolation) -> None:
         try:
             import resource  # noqa: F401 - POSIX only
         except ImportError:
-            raise ValueError("max_memory needs resource.setrlimit, which this platform lacks") from None
+            raise ValueError(
+                "max_memory needs resource.setrlimit, which this platform lacks"
+            ) from None
         own = _address_space()
         if START_METHOD == "fork" and own is not None and isolation.max_memory <= own:
             raise ValueError(
