@@ -133,6 +133,8 @@ def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool
             laws=parse_laws(config.getoption("rnnspec_laws")),
             deadline=config.getoption("rnnspec_deadline"),
             name=spec,
+            isolate=config.getoption("rnnspec_isolate"),
+            max_memory=config.getoption("rnnspec_max_memory"),
         )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None

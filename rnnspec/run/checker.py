@@ -64,13 +64,17 @@ def resolve(
     subject = Subject(
         kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
     )
-    plan = plan_subject(subject, max_examples=max_examples, seed=seed, laws=laws, shrink=shrink)
-    isolation = _isolation(isolate, workers, max_memory)
-    if isolation is not None:
-        from rnnspec.run.workers import check_isolation
-
-        check_isolation(subject, isolation)
-    return replace(plan, misspelled_scope=misspelled, isolation=isolation)
+    plan = plan_subject(
+        subject,
+        max_examples=max_examples,
+        seed=seed,
+        laws=laws,
+        shrink=shrink,
+        isolate=isolate,
+        workers=workers,
+        max_memory=max_memory,
+    )
+    return replace(plan, misspelled_scope=misspelled)
 
 
 def _isolation(isolate: bool, workers: int, max_memory: int | None) -> Isolation | None:
@@ -95,12 +99,21 @@ def plan_subject(
     seed: int | None = None,
     laws: Iterable[str] | None = None,
     shrink: bool = True,
+    isolate: bool = False,
+    workers: int = 1,
+    max_memory: int | None = None,
 ) -> Plan:
     """The door for a subject already built (torch's modules, the seed's classes)."""
     if not isinstance(max_examples, int) or isinstance(max_examples, bool) or max_examples < 1:
         raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
+    isolation = _isolation(isolate, workers, max_memory)
+    if isolation is not None:
+        from rnnspec.run.workers import check_isolation
+
+        check_isolation(subject, isolation)
     seed = seed if seed is not None else fresh_seed()
-    return Plan(subject, tuple(_select(subject.kind, laws)), max_examples, seed, shrink)
+    laws_run = tuple(_select(subject.kind, laws))
+    return Plan(subject, laws_run, max_examples, seed, shrink, isolation=isolation)
 
 
 def check(

@@ -29,13 +29,16 @@ class _Wrapped(nn.Module):
         self.inner, self.misbehave = reference, misbehave
 
     def forward(self, *args: Any) -> Any:
-        self.misbehave(args[0])
+        x = args[0]
+        if isinstance(x, torch.Tensor) and x.dim() == 3:  # a PackedSequence is left alone
+            x = x.transpose(0, 1) if self.inner.batch_first else x
+        self.misbehave(x)
         return self.inner(*args)
 
 
 def _batched(x: Any) -> bool:
-    data = getattr(x, "data", x)  # PackedSequence
-    return isinstance(data, torch.Tensor) and data.dim() == 3 and data.shape[1] >= 2
+    """``x`` (time-major here) holds two samples or more."""
+    return isinstance(x, torch.Tensor) and x.dim() == 3 and x.shape[1] >= 2
 
 
 def _segfault(x: Any) -> None:
