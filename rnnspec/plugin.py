@@ -74,6 +74,11 @@ class _Run:
     def nodeid(self, law_id: str) -> str:
         return f"{ROOT}::{self.kind}::{law_id}"
 
+    @property
+    def group(self) -> str:
+        """The pytest-xdist group of the laws that compare equivalence's forward."""
+        return f"{ROOT}-{self.kind}-equivalence"
+
     def replay(self, law_id: str) -> str:
         """The command that reruns one law on the same examples."""
         return (
@@ -212,12 +217,22 @@ class KindCollector(pytest.Collector):
     """``rnnspec::<kind>``: one item per law of the kind."""
 
     def collect(self) -> list[pytest.Item | pytest.Collector]:
+        from rnnspec.run.causes import COMPARES_WITH_TORCH
+        from rnnspec.run.causes import ROOT as CAUSE
+
         run = self.config.stash[_RUN]
+        # pytest-xdist: under --dist loadgroup, the laws whose failures are traced to
+        # equivalence run on one worker, in order, so a failure there is marked
+        # "probably the same cause" as in a serial run; every other law goes anywhere
+        grouped = self.config.pluginmanager.hasplugin("xdist")
+        same_forward = COMPARES_WITH_TORCH | {CAUSE}
         items: list[pytest.Item | pytest.Collector] = []
         for law in run.laws:
             item = LawItem.from_parent(self, name=law.id, law=law, run=run)
             if law.id in run.xfail:
                 item.add_marker(pytest.mark.xfail(reason="--rnnspec-xfail", strict=True))
+            if grouped and law.id in same_forward:
+                item.add_marker(pytest.mark.xdist_group(run.group))
             items.append(item)
         return items
 
