@@ -179,6 +179,29 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput["rnnspec_seed"] = run.seed
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+    """pytest-xdist: a worker died while running a law item (the candidate segfaulted,
+    aborted, called ``os._exit``, was killed).  xdist fails the item with one line; add
+    what rnnspec knows: the law, where to look, and the command that replays it."""
+    config = getattr(sched, "config", None)  # every xdist scheduler keeps the controller's
+    run = config.stash.get(_RUN, None) if config is not None else None
+    law_id = crashitem.split("@")[0].removeprefix(f"{ROOT}::")  # loadgroup's "@group"
+    if run is None or not law_id.startswith(f"{run.kind}::"):
+        return
+    law_id = law_id.split("::", 1)[1]
+    report.location = (report.location[0], None, f"rnnspec law {law_id}")
+    report.longrepr = "\n".join(
+        [
+            str(report.longrepr),
+            f"  law '{law_id}' took its worker process down: the candidate or its factory "
+            "ended it (a fatal signal such as SIGSEGV, an abort, os._exit, a kill)",
+            "  for a fatal signal, the worker's faulthandler traceback on stderr names the line",
+            f"  seed {run.seed}; replay: {run.replay(law_id)}",
+        ]
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     run = config.stash.get(_RUN, None)
     if run is None:

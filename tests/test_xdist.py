@@ -25,10 +25,14 @@ TORCH = "rnnspec.run.candidates:torch_module"
 SOME_LAWS = "equivalence,oracle,gradients,shape,stateless,causality"
 
 
-def _run(tmp_path: Path, name: str, *args: str, **kw: object) -> tuple[str, ET.Element]:
+def _run(
+    tmp_path: Path, name: str, *args: str, conftest: str = "", **kw: object
+) -> tuple[str, ET.Element]:
     """One plugin run in its own directory: (its stdout and stderr, its JUnit XML root)."""
     where = tmp_path / name
     where.mkdir()
+    if conftest:
+        (where / "conftest.py").write_text(conftest)
     xml = where / "junit.xml"
     proc = run_plugin(where, "--junitxml", str(xml), *args, **kw)  # type: ignore[arg-type]
     output = proc.stdout + proc.stderr
@@ -74,15 +78,46 @@ def _header_seed(output: str) -> int:
 
 # -- the same outcomes and the same failures as a serial run -------------------------------
 
+# Records, in each process of a run, the seed its controller handed it and the one it used.
+PROBE = """
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rnnspec import plugin
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    run = config.stash.get(plugin._RUN, None)
+    name = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+    seen = {
+        "handed": getattr(config, "workerinput", {}).get("rnnspec_seed"),
+        "used": None if run is None else run.seed,
+    }
+    Path(__file__).with_name(f"seen-{name}.json").write_text(json.dumps(seen))
+"""
+
 
 def test_two_workers_fail_the_same_laws_with_the_same_reports_as_one(tmp_path: Path) -> None:
     """``-n 2`` (``--dist load``, xdist's default) with no seed given: the controller draws
-    one, its header names it, and a serial run with that seed replays every failure."""
+    one, its header names it, pytest_configure_node hands it to each worker, and a
+    serial run with that seed replays every failure."""
     laws = ("--rnnspec-impl", WRONG, "--rnnspec-kind", "lstm", "--rnnspec-laws", SOME_LAWS)
-    spread, spread_xml = _run(tmp_path, "spread", *laws, "-n", "2", seed=None, max_examples=3)
+    spread, spread_xml = _run(
+        tmp_path, "spread", *laws, "-n", "2", conftest=PROBE, seed=None, max_examples=3
+    )
     seed = _header_seed(spread)
     assert "2 workers [6 items]" in spread, spread
-    serial, serial_xml = _run(tmp_path, "serial", *laws, seed=seed, max_examples=3)
+    seen = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "spread").glob("seen-*")}
+    assert seen == {
+        "seen-controller": {"handed": None, "used": seed},
+        "seen-gw0": {"handed": seed, "used": seed},
+        "seen-gw1": {"handed": seed, "used": seed},
+    }
+    _, serial_xml = _run(tmp_path, "serial", *laws, seed=seed, max_examples=3)
     assert _outcomes(spread_xml) == _outcomes(serial_xml)
     assert _outcomes(serial_xml) == {
         "equivalence": "failed",
@@ -184,6 +219,16 @@ def test_a_worker_killed_by_its_candidate_fails_that_law_and_the_run_goes_on(
         r"^worker 'gw\d' crashed while running 'rnnspec::lstm::packed'$", proc.stdout, re.M
     )
     assert "1 failed, 3 passed" in proc.stdout
+    # the plugin's lines after xdist's: the law as the section's title, and its replay
+    section = proc.stdout.split("= FAILURES =")[1]
+    assert re.search(r"^_+ rnnspec law packed _+$", section, re.M)
+    assert "  law 'packed' took its worker process down: " in section
+    assert re.search(
+        r"^  seed 0; replay: pytest --rnnspec-impl crashing:factory --rnnspec-kind lstm "
+        r"--rnnspec-seed 0 --rnnspec-max-examples 3 rnnspec::lstm::packed$",
+        section,
+        re.M,
+    )
     junit = ET.parse(tmp_path / "junit.xml").getroot()
     # the terminal says FAILED; JUnit XML files xdist's crash report (phase "???") as an error
     assert _outcomes(junit) == {
@@ -199,44 +244,3 @@ def test_a_worker_killed_by_its_candidate_fails_that_law_and_the_run_goes_on(
     # the worker's faulthandler names the candidate's line on stderr
     assert "Fatal Python error: Segmentation fault" in proc.stderr
     assert re.search(r'File ".*crashing\.py", line 9 in candidate', proc.stderr)
-
-
-# -- what the controller hands its workers ------------------------------------------------------
-
-PROBE = """
-import json
-import os
-from pathlib import Path
-
-import pytest
-
-from rnnspec import plugin
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config):
-    run = config.stash.get(plugin._RUN, None)
-    name = os.environ.get("PYTEST_XDIST_WORKER", "controller")
-    seen = {
-        "handed": getattr(config, "workerinput", {}).get("rnnspec_seed"),
-        "used": None if run is None else run.seed,
-    }
-    Path(__file__).with_name(f"seen-{name}.json").write_text(json.dumps(seen))
-"""
-
-
-def test_each_worker_runs_with_the_seed_its_controller_drew(tmp_path: Path) -> None:
-    """pytest_configure_node hands the controller's seed to every worker, which uses it."""
-    (tmp_path / "conftest.py").write_text(PROBE)
-    proc = run_plugin(
-        tmp_path, "--rnnspec-impl", TORCH, "--rnnspec-kind", "rnn", "--rnnspec-laws", "shape",
-        "-n", "2", seed=None, max_examples=1,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    seed = _header_seed(proc.stdout)
-    seen = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("seen-*.json")}
-    assert seen == {
-        "seen-controller": {"handed": None, "used": seed},
-        "seen-gw0": {"handed": seed, "used": seed},
-        "seen-gw1": {"handed": seed, "used": seed},
-    }
