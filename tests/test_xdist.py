@@ -40,26 +40,30 @@ def _run(
     return output, ET.parse(xml).getroot()
 
 
+def _law(case: ET.Element) -> str:
+    """A test case's law (without the ``@group`` that loadgroup may append to its id)."""
+    return case.get("name", "").split("@")[0]
+
+
 def _outcomes(junit: ET.Element) -> dict[str, str]:
     """Each law's outcome: passed, failed, skipped or error."""
     outcomes = {}
     for case in junit.iter("testcase"):
         kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        outcomes[case.get("name", "")] = (
-            {"failure": "failed"}.get(kinds[0], kinds[0]) if kinds else "passed"
-        )
+        outcomes[_law(case)] = {"failure": "failed"}.get(kinds[0], kinds[0]) if kinds else "passed"
     return outcomes
 
 
-def _reports(junit: ET.Element) -> dict[str, list[str]]:
-    """Each failed law's message, less the line that depends on what else its process ran."""
+def _reports(junit: ET.Element, *, marks: bool = False) -> dict[str, list[str]]:
+    """Each failed law's message, less (unless ``marks``) its "probably the same cause"
+    line, which depends on what else ran in the law's process."""
     reports = {}
     for case in junit.iter("testcase"):
         failure = case.find("failure")
         if failure is not None:
             lines = (failure.text or "").splitlines()
-            reports[case.get("name", "")] = [
-                line for line in lines if "probably the same cause as" not in line
+            reports[_law(case)] = [
+                line for line in lines if marks or "probably the same cause as" not in line
             ]
     return reports
 
@@ -144,7 +148,7 @@ def test_every_law_over_two_workers_as_serially(
     """All of a kind's laws, 5 examples each, under both distribution modes."""
     laws = ("--rnnspec-impl", impl, "--rnnspec-kind", "lstm")
     _, serial_xml = _run(tmp_path, "serial", *laws, seed=11)
-    spread, spread_xml = _run(tmp_path, "spread", *laws, "-n", "2", "--dist", dist, seed=11)
+    spread, spread_xml = _run(tmp_path, "spread", *laws, "-n", "2", "--dist", dist, "-v", seed=11)
     outcomes = _outcomes(serial_xml)
     assert len(outcomes) == len([law for law in LAWS.values() if "lstm" in law.kinds])
     assert ("failed" in outcomes.values()) is failing
@@ -155,8 +159,9 @@ def test_every_law_over_two_workers_as_serially(
         # where xdist honours the group (not with pytest 9.2 and pytest-xdist 3.8.0, whose
         # group suffix is lost: pytest-xdist#1386), the laws traced to equivalence
         # share one worker, so their marks are a serial run's
-        workers = set(re.findall(r"\[(gw\d+)\] .*(?:PASSED|FAILED) .*@rnnspec-lstm-", spread))
+        workers = set(re.findall(r"^\[(gw\d+)\] .*@rnnspec-lstm-equivalence", spread, re.M))
         assert len(workers) == 1, spread
+        assert _reports(spread_xml, marks=True) == _reports(serial_xml, marks=True)
 
 
 # -- the xdist group -----------------------------------------------------------------------
