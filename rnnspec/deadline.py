@@ -23,6 +23,7 @@ grad mode, inference mode, autocast per device type, and intra-op threads.
 from __future__ import annotations
 
 import contextvars
+import os
 import queue
 import threading
 import time
@@ -184,6 +185,17 @@ class _Worker:
 _IDLE_SECONDS = 5.0
 """How often an idle worker looks whether the thread it works for has ended."""
 _local = threading.local()
+
+
+def _forget_workers() -> None:
+    """In a forked child: the parent's worker threads were not copied, only their
+    objects; a run there starts workers of its own (else it waits on a dead one)."""
+    global _local
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
 
 
 def _own_worker() -> _Worker:
