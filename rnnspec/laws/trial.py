@@ -36,6 +36,10 @@ __all__ = ["Outcome", "Trial"]
 
 T = TypeVar("T")
 
+GLOBAL_RNG_OFFSET = 7
+"""torch's global generator is seeded with ``example.seed + 7`` when a law draws an
+example: a stream of its own, apart from those the example's weights and inputs use."""
+
 
 @dataclass
 class Outcome:
@@ -80,8 +84,14 @@ class Trial:
         return value
 
     def draw_example(self, configs: dict[str, Any] | None = None, **overrides: Any) -> Example:
-        """Draw an example within the subject's scope (``configs`` narrows its configs)."""
+        """Draw an example within the subject's scope (``configs`` narrows its configs).
+
+        torch's global random generator is seeded from the example too: a candidate that
+        draws from it (dropout, a random initial state) then does the same on the same
+        example whatever ran before, in this process or in a worker, and in its repro.
+        """
         self.example = self.draw(self.subject.examples(configs, **overrides), "example")
+        torch.manual_seed(self.example.seed + GLOBAL_RNG_OFFSET)
         return self.example
 
     def skip(self, reason: str) -> NoReturn:

@@ -120,6 +120,7 @@ def run_law(
     # Whatever torch settings a candidate changes (the law global-state says which), the
     # next law starts from those this one started from.
     before = TorchState.capture()
+    generator = torch.get_rng_state()  # each example seeds it (Trial.draw_example)
     try:
         if here:
             run()
@@ -160,6 +161,7 @@ def run_law(
         )
     finally:
         before.restore()
+        torch.set_rng_state(generator)
     return LawResult(
         law.id, "passed", "", law.sentence, state["examples"], time.perf_counter() - start
     )

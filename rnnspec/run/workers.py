@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from rnnspec.bytesize import format_bytes
 from rnnspec.deadline import Watch
 from rnnspec.laws import LAWS, LawFailure
+from rnnspec.run.lawrun import conditions, failed_result, run_law
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -151,8 +152,6 @@ def _serve(
     inherited: tuple[multiprocessing.connection.Connection, ...],
 ) -> None:
     """A worker's life: run the passes its parent sends until it sends None or goes."""
-    from rnnspec.run.lawrun import conditions, run_law
-
     for other in inherited:  # the parent's ends of other workers' pipes, copied by fork
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -343,8 +342,6 @@ class Pool:
 
     def _lost(self, worker: _Worker, problem: str) -> tuple[Any, LawResult]:
         """The failed result of the pass a worker died or hung in; the worker is let go."""
-        from rnnspec.run.lawrun import failed_result
-
         task, tag, crumb = worker.task, worker.tag, worker.crumb
         assert task is not None
         seconds = time.perf_counter() - worker.started
