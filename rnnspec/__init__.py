@@ -19,6 +19,7 @@ _EXPORTS = {
     "LawResult": "rnnspec.run.report",
     "MisspelledScopeWarning": "rnnspec.errors",
     "Report": "rnnspec.run.report",
+    "RunInterrupted": "rnnspec.errors",
     "Scope": "rnnspec.scope",
     "Tolerance": "rnnspec.tolerance",
     "check": "rnnspec.run.checker",
@@ -32,6 +33,7 @@ __all__ = [
     "LawResult",
     "MisspelledScopeWarning",
     "Report",
+    "RunInterrupted",
     "Scope",
     "Tolerance",
     "__version__",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from rnnspec.errors import MisspelledScopeWarning
+    from rnnspec.errors import MisspelledScopeWarning, RunInterrupted
     from rnnspec.laws import LAWS, Law, LawFailure
     from rnnspec.run.checker import check
     from rnnspec.run.report import LawResult, Report

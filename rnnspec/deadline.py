@@ -23,6 +23,7 @@ grad mode, inference mode, autocast per device type, and intra-op threads.
 from __future__ import annotations
 
 import contextvars
+import os
 import queue
 import threading
 import time
@@ -36,15 +37,41 @@ import torch
 __all__ = [
     "Abandoned",
     "DeadlineExceeded",
+    "Escaped",
     "ThreadState",
     "Watch",
     "call_with_deadline",
+    "contained",
     "run_watched",
 ]
 
 
 class DeadlineExceeded(Exception):
     """The call did not return within its deadline; it was abandoned."""
+
+
+class Escaped(Exception):
+    """A candidate call raised a BaseException that is not an Exception (``SystemExit``,
+    ``GeneratorExit``, one of its own), carried as an Exception so that it fails the law
+    instead of ending rnnspec.  ``original`` is what was raised."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        super().__init__(f"{type(original).__name__}: {original}")
+
+
+def contained(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``fn(*args)``, with any BaseException but KeyboardInterrupt raised as :class:`Escaped`.
+
+    Ctrl-C is the user's, and stops the run; everything else a candidate raises is the
+    candidate's, and fails its law.
+    """
+    try:
+        return fn(*args)
+    except (Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like, turned into a failure
+        raise Escaped(exc) from exc
 
 
 _AUTOCAST_DEVICES = ("cpu", "cuda")
@@ -107,10 +134,18 @@ class Watch:
         self.abandoned = False
 
     def call(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], hung: Callable[[], BaseException]
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        hung: Callable[[], BaseException],
+        where: Any = None,
     ) -> Any:
         """``fn(*args)`` on this thread; should it pass the deadline, the waiting thread
-        raises ``hung()`` (called there, while this call is still under way)."""
+        raises ``hung()`` (called there, while this call is still under way).
+
+        ``where`` says which call this is (the trial and who is called), for a watch
+        in another process (:class:`rnnspec.run.workers.ProcessWatch`); unused here.
+        """
         if self.abandoned:
             raise Abandoned
         self.current = (time.perf_counter(), hung)  # one assignment: read whole, or not
@@ -152,6 +187,17 @@ _IDLE_SECONDS = 5.0
 _local = threading.local()
 
 
+def _forget_workers() -> None:
+    """In a forked child: the parent's worker threads were not copied, only their
+    objects; a run there starts workers of its own (else it waits on a dead one)."""
+    global _local
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
 def _own_worker() -> _Worker:
     """The calling thread's worker, started on its first run and reused after.
 
@@ -181,6 +227,10 @@ def run_watched(
         try:
             returned, value = reply.get(timeout=wait)
             break
+        except KeyboardInterrupt:  # Ctrl-C: the run is given up, and stops at its next call
+            watch.abandoned = worker.abandoned = True
+            _local.worker = None
+            raise
         except queue.Empty:
             current = watch.current
             if current is None:  # between calls: the next one has all its time to come

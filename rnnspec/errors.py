@@ -8,16 +8,22 @@ it was before it moved here (``UsageError`` is a ``ValueError``, ...), and its o
 import path keeps working.  Bad arguments to :func:`rnnspec.check` raise the builtin
 ``ValueError`` and ``TypeError``; a failed law is :class:`rnnspec.LawFailure`.
 
-Imports nothing: the pytest plugin loads this at start-up.
+Imports nothing at run time: the pytest plugin loads this at start-up.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rnnspec.run.report import Report
 
 __all__ = [
     "MisspelledScopeWarning",
     "MissingMatplotlib",
     "RnnspecError",
     "RnnspecWarning",
+    "RunInterrupted",
     "UsageError",
 ]
 
@@ -41,3 +47,16 @@ class MissingMatplotlib(RnnspecError, RuntimeError):
 class MisspelledScopeWarning(RnnspecWarning, UserWarning):
     """The factory has no ``scope`` but an attribute whose name is close to it (``scopes``,
     ``Scope``): the default ``Scope()`` is used, not what was meant."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; ``report`` holds what ran (``report.interrupted`` is True,
+    the law that was running is marked "interrupted").
+
+    A KeyboardInterrupt, not an :class:`RnnspecError`, so that a script which does not
+    look for it still stops as Ctrl-C stops it.
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__("the run was interrupted")

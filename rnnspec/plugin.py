@@ -74,6 +74,11 @@ class _Run:
     def nodeid(self, law_id: str) -> str:
         return f"{ROOT}::{self.kind}::{law_id}"
 
+    @property
+    def group(self) -> str:
+        """The pytest-xdist group of the laws that compare equivalence's forward."""
+        return f"{ROOT}-{self.kind}-equivalence"
+
     def replay(self, law_id: str) -> str:
         """The command that reruns one law on the same examples."""
         return (
@@ -133,6 +138,8 @@ def _prepare(config: pytest.Config, spec: str, selectors: list[str], alone: bool
             laws=parse_laws(config.getoption("rnnspec_laws")),
             deadline=config.getoption("rnnspec_deadline"),
             name=spec,
+            isolate=config.getoption("rnnspec_isolate"),
+            max_memory=config.getoption("rnnspec_max_memory"),
         )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
@@ -174,6 +181,29 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput["rnnspec_seed"] = run.seed
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+    """pytest-xdist: a worker died while running a law item (the candidate segfaulted,
+    aborted, called ``os._exit``, was killed).  xdist fails the item with one line; add
+    what rnnspec knows: the law, where to look, and the command that replays it."""
+    config = getattr(sched, "config", None)  # every xdist scheduler keeps the controller's
+    run = config.stash.get(_RUN, None) if config is not None else None
+    law_id = crashitem.split("@")[0].removeprefix(f"{ROOT}::")  # loadgroup's "@group"
+    if run is None or not law_id.startswith(f"{run.kind}::"):
+        return
+    law_id = law_id.split("::", 1)[1]
+    report.location = (report.location[0], None, f"rnnspec law {law_id}")
+    report.longrepr = "\n".join(
+        [
+            str(report.longrepr),
+            f"  law '{law_id}' took its worker process down: the candidate or its factory "
+            "ended it (a fatal signal such as SIGSEGV, an abort, os._exit, a kill)",
+            "  for a fatal signal, the worker's faulthandler traceback on stderr names the line",
+            f"  seed {run.seed}; replay: {run.replay(law_id)}",
+        ]
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     run = config.stash.get(_RUN, None)
     if run is None:
@@ -212,12 +242,22 @@ class KindCollector(pytest.Collector):
     """``rnnspec::<kind>``: one item per law of the kind."""
 
     def collect(self) -> list[pytest.Item | pytest.Collector]:
+        from rnnspec.run.causes import COMPARES_WITH_TORCH
+        from rnnspec.run.causes import ROOT as CAUSE
+
         run = self.config.stash[_RUN]
+        # pytest-xdist: under --dist loadgroup, the laws whose failures are traced to
+        # equivalence run on one worker, in order, so a failure there is marked
+        # "probably the same cause" as in a serial run; every other law goes anywhere
+        grouped = self.config.pluginmanager.hasplugin("xdist")
+        same_forward = COMPARES_WITH_TORCH | {CAUSE}
         items: list[pytest.Item | pytest.Collector] = []
         for law in run.laws:
             item = LawItem.from_parent(self, name=law.id, law=law, run=run)
             if law.id in run.xfail:
                 item.add_marker(pytest.mark.xfail(reason="--rnnspec-xfail", strict=True))
+            if grouped and law.id in same_forward:
+                item.add_marker(pytest.mark.xdist_group(run.group))
             items.append(item)
         return items
 

@@ -16,7 +16,7 @@ import torch
 import rnnspec
 from rnnspec import Scope, check
 from rnnspec.reference import LOOPS, LoopGRU, LoopLSTM, LoopRNN
-from rnnspec.run.checker import GC_THRESHOLD, conditions
+from rnnspec.run.lawrun import GC_THRESHOLD, conditions
 
 
 def test_public_names() -> None:
@@ -121,7 +121,7 @@ def test_a_law_that_cannot_apply_at_run_time_is_skipped_not_passed() -> None:
         assert results[law_id].message.startswith("not applicable: the candidate is a function")
         assert "not an nn.Module" in results[law_id].message
     assert report.ok
-    assert report.counts() == {"passed": 0, "failed": 0, "skipped": 2}
+    assert report.counts() == {"passed": 0, "failed": 0, "skipped": 2, "interrupted": 0}
     data = json.loads(report.to_json())
     assert [r["status"] for r in data["results"]] == ["skipped", "skipped"]
     assert "not applicable" in report.summary()
@@ -242,3 +242,26 @@ def test_a_run_sets_its_conditions_and_restores_what_it_found() -> None:
         assert torch.get_num_threads() == 1
         assert gc.get_threshold()[0] >= GC_THRESHOLD
     assert (torch.get_num_threads(), gc.get_threshold()) == before
+
+
+def _noisy(reference: Any) -> Any:
+    """A candidate that adds noise from torch's global generator (a dropout left on)."""
+
+    def candidate(*args: Any) -> Any:
+        output, state = reference(*args)
+        return output + 1e-3 * torch.randn(output.shape, dtype=output.dtype), state
+
+    return candidate
+
+
+def test_a_candidate_drawing_from_the_global_generator_fails_the_same_whatever_ran_before() -> None:
+    outcomes = []
+    for before in (1, 2):
+        torch.manual_seed(before)  # the process's history differs...
+        state = torch.get_rng_state()
+        report = check(_noisy, "gru", laws=["equivalence"], max_examples=5, seed=3)
+        assert torch.equal(torch.get_rng_state(), state)  # ...and is left as it was
+        (result,) = report.results
+        outcomes.append((result.status, result.message))
+    assert outcomes[0][0] == "failed"
+    assert outcomes[0] == outcomes[1]  # the same failure, the same differences

@@ -15,7 +15,7 @@ import rnnspec
 from rnnspec.devices import DEFAULTS, OFF, Tf32, cuda_precision
 from rnnspec.laws import LAWS, Subject, Trial
 from rnnspec.modes.table import MODES
-from rnnspec.run.checker import run_law
+from rnnspec.run.lawrun import run_law
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -144,3 +146,19 @@ def test_a_worker_ends_after_the_thread_it_works_for(monkeypatch: pytest.MonkeyP
     thread.join(10)
     workers[0].thread.join(10)
     assert not workers[0].thread.is_alive()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_runs_with_a_deadline_on_workers_of_its_own() -> None:
+    """The parent's worker thread is not copied by fork; the child must not wait on it."""
+    assert call_with_deadline(lambda: 1, (), 5.0) == 1  # this thread now has a worker
+    pid = os.fork()
+    if pid == 0:  # the child: answers, or SIGALRM ends it (waiting on a dead thread)
+        signal.alarm(30)
+        ok = False
+        try:
+            ok = call_with_deadline(lambda: 2, (), 5.0) == 2
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -15,7 +15,7 @@ from rnnspec.config import DEADLINE
 from rnnspec.laws import LAWS
 from rnnspec.reference.loops import LoopGRU, LoopLSTM, LoopRNN
 from rnnspec.run.candidates import torch_module
-from rnnspec.run.checker import run_law
+from rnnspec.run.lawrun import run_law
 from rnnspec.torchstate import SETTINGS, TorchState
 
 LOOPS = {"rnn": LoopRNN, "lstm": LoopLSTM, "gru": LoopGRU}

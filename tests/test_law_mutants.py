@@ -6,7 +6,7 @@ import pytest
 
 from mutants.law_mutants import LAW_MUTANTS, MORE_MUTANTS
 from rnnspec.laws import LAWS
-from rnnspec.run.checker import run_law
+from rnnspec.run.lawrun import run_law
 
 
 def test_every_law_has_a_mutant() -> None:

@@ -33,11 +33,25 @@ def test_the_cli_and_the_plugin_spell_the_same_options_with_a_prefix() -> None:
     add_options(plain.add_argument)
     add_options(prefixed.add_argument, "rnnspec-")
     names = [o.name for o in OPTIONS]
-    assert names == ["kind", "max-examples", "seed", "scope", "deadline", "laws"]
-    a = plain.parse_args(["--kind", "gru", "--max-examples", "7", "--laws", "shape,oracle"])
-    b = prefixed.parse_args(
-        ["--rnnspec-kind", "gru", "--rnnspec-max-examples", "7", "--rnnspec-laws", "shape,oracle"]
+    assert names == [
+        "kind",
+        "max-examples",
+        "seed",
+        "scope",
+        "deadline",
+        "laws",
+        "isolate",
+        "max-memory",
+    ]
+    a = plain.parse_args(
+        ["--kind", "gru", "--max-examples", "7", "--laws", "shape,oracle", "--max-memory", "2G"]
     )
+    b = prefixed.parse_args(
+        ["--rnnspec-kind", "gru", "--rnnspec-max-examples", "7", "--rnnspec-laws",
+         "shape,oracle", "--rnnspec-max-memory", "2G"]
+    )  # fmt: skip
+    assert a.max_memory == 2 * 2**30
+    assert a.isolate is False
     assert vars(a) == {k.removeprefix("rnnspec_"): v for k, v in vars(b).items()}
     assert a.deadline == 10.0  # the same default in both shells
     with pytest.raises(SystemExit):

@@ -49,7 +49,7 @@ def test_ok_failed_and_counts() -> None:
     report = _report()
     assert not report.ok
     assert [r.law for r in report.failed] == ["equivalence", "oracle"]
-    assert report.counts() == {"passed": 1, "failed": 2, "skipped": 1}
+    assert report.counts() == {"passed": 1, "failed": 2, "skipped": 1, "interrupted": 0}
     report.results = [r for r in report.results if r.status != "failed"]
     assert report.ok  # skipped is not failed
 
@@ -58,7 +58,8 @@ def test_as_dict_is_the_dict_and_to_json_its_string() -> None:
     report = _report()
     data = report.as_dict()
     assert json.loads(report.to_json()) == json.loads(json.dumps(data))
-    assert data["counts"] == {"passed": 1, "failed": 2, "skipped": 1}
+    assert data["counts"] == {"passed": 1, "failed": 2, "skipped": 1, "interrupted": 0}
+    assert data["interrupted"] is False
     assert data["ok"] is False
     assert data["seed"] == 42
     assert data["scope"] == report.scope.as_dict()

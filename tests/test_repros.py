@@ -21,7 +21,7 @@ from mutants.law_mutants import LAW_MUTANTS
 from rnnspec import Scope
 from rnnspec.laws import LAWS, Subject
 from rnnspec.laws._names import spell
-from rnnspec.run.checker import run_law
+from rnnspec.run.lawrun import run_law
 
 TESTS = Path(__file__).parent
 

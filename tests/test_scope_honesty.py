@@ -25,7 +25,7 @@ from rnnspec.config import KINDS, module_class
 from rnnspec.laws import Subject
 from rnnspec.reference import loops
 from rnnspec.run.candidates import torch_module
-from rnnspec.run.checker import run_law
+from rnnspec.run.lawrun import run_law
 from rnnspec.tolerance import Tolerance
 
 

@@ -14,7 +14,7 @@ from torch import Tensor
 from examples.custom_lstm import FusedLSTM, factory, parameter_map
 from mutants.zoo import GRUOwnNamesDetachedWhh
 from rnnspec.laws import LAWS, Subject
-from rnnspec.run.checker import run_law
+from rnnspec.run.lawrun import run_law
 from rnnspec.run.report import LawResult
 from rnnspec.scope import Scope
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mutants.zoo import MUTANTS, Mutant
-from rnnspec import check
+from rnnspec import Report, check
+from rnnspec.run.workers import START_METHOD
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 FIRST_FAILING = dict(
@@ -40,3 +42,22 @@ def test_check_catches_the_mutant(mutant: Mutant) -> None:
     assert first in failed, report.summary()
     assert failed[first].status == "failed"
     assert report.first_failed_law in failed
+
+
+def _outcome(report: Report) -> list[tuple[str, str, int, str | None, Any]]:
+    """What a run decided for each law, without its timings."""
+    return [(r.law, r.status, r.examples, r.problem, r.example) for r in report.results]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(START_METHOD != "fork", reason="the zoo's factories are local: needs fork")
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_workers_decide_as_one_process_does(mutant: Mutant) -> None:
+    """Same seed, same results: in this process, in one worker, in two side by side."""
+    options: dict[str, Any] = {"seed": 0, "scope": mutant.scope, "max_examples": 20}
+    alone = check(mutant.factory, mutant.kind, **options)
+    isolated = check(mutant.factory, mutant.kind, isolate=True, **options)
+    two = check(mutant.factory, mutant.kind, workers=2, **options)
+    assert alone.failed, f"{mutant.name} passed every law at 20 examples"
+    assert _outcome(isolated) == _outcome(alone)
+    assert _outcome(two) == _outcome(alone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -13,6 +14,7 @@ from rnnspec.cli.options import (
     add_options,
     load_object,
     parse_laws,
+    positive_int,
 )
 from rnnspec.config import KINDS, MAX_EXAMPLES, class_name, module_class
 
@@ -30,6 +32,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("target", nargs="?", metavar="MODULE:FACTORY", help="the factory to check")
     add_options(p.add_argument)
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="run laws in N worker processes side by side (implies --isolate; default 1)",
+    )
     p.add_argument("--json", metavar="PATH", help="also write the report(s) as JSON to PATH")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.add_argument(
@@ -48,11 +57,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     laws.set_defaults(handler=_run_laws)
 
 
-def _progress(quiet: bool) -> Any:
+def _progress(quiet: bool, parallel: bool) -> Any:
+    """Print each law as it runs, on stderr; laws run side by side get one line when done."""
+
     def report(law_id: str, result: Any) -> None:
         if quiet:
             return
-        if result is None:
+        if parallel:
+            if result is not None:
+                print(f"  {law_id} {result.status} ({result.seconds:.1f}s)", file=sys.stderr)
+        elif result is None:
             print(f"  {law_id} ...", end="", file=sys.stderr, flush=True)
         else:
             print(f" {result.status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
@@ -65,11 +79,22 @@ def _run_check(args: argparse.Namespace) -> int:
         from rnnspec.cli.modes import cli
 
         return cli(args)
+    reports: list[Any] = []
+    interrupted = False
     try:
-        reports = _target_reports(args) if args.target else _default_reports(args)
+        plans = _target_plans(args) if args.target else _default_plans(args)
+        for banner, plan in plans:
+            print(banner, file=sys.stderr)
+            reports.append(_run(plan, args))
     except UsageError as exc:
         print(f"rnnspec check: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C: report what ran, as pytest does
+        interrupted = True
+        report = getattr(exc, "report", None)  # a RunInterrupted's partial report
+        if report is not None:
+            reports.append(report)
+        print(file=sys.stderr)
     for report in reports:
         print(report.summary())
         print()
@@ -78,6 +103,14 @@ def _run_check(args: argparse.Namespace) -> int:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(payload[0] if len(payload) == 1 else payload, handle, indent=2)
     failed = [r for r in reports if not r.ok]
+    if interrupted:
+        print(f"rnnspec check: interrupted (Ctrl-C) after {len(reports)} report(s)")
+        # The law that ran in this process was left running on its thread, perhaps inside
+        # torch's C++ code, which aborts the interpreter's shutdown ("terminate called
+        # without an active exception"): the report is written, so end here, as Ctrl-C does.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     verdict = (
         "every law passed" if not failed else f"{len(failed)} of {len(reports)} subjects failed"
     )
@@ -85,20 +118,30 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _run(plan: Any, args: argparse.Namespace) -> Any:
+    from rnnspec.run.checker import run_plan
+
+    parallel = plan.isolation is not None and plan.isolation.workers > 1
+    return run_plan(plan, _progress(args.quiet, parallel))
+
+
 def _common(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "max_examples": args.max_examples or MAX_EXAMPLES,
         "seed": args.seed,
         "laws": parse_laws(args.laws),
+        "isolate": args.isolate,
+        "workers": args.workers,
+        "max_memory": args.max_memory,
     }
 
 
-def _target_reports(args: argparse.Namespace) -> list[Any]:
+def _target_plans(args: argparse.Namespace) -> list[tuple[str, Any]]:
     factory = load_object(args.target, "the factory")
     if args.kind is None:
         raise UsageError("--kind is required with a target (rnn, lstm or gru)")
     scope = load_object(args.scope, "--scope") if args.scope else None
-    from rnnspec.run.checker import resolve, run_plan
+    from rnnspec.run.checker import resolve
 
     try:  # the one door: it validates all of it, as for rnnspec.check()
         plan = resolve(factory, args.kind, scope=scope, deadline=args.deadline, **_common(args))
@@ -106,17 +149,16 @@ def _target_reports(args: argparse.Namespace) -> list[Any]:
         raise UsageError(str(exc)) from None
     if plan.misspelled_scope:  # one line, where check() warns
         print(f"rnnspec check: warning: {plan.misspelled_scope}", file=sys.stderr)
-    print(f"checking {args.target} as {args.kind}", file=sys.stderr)
-    return [run_plan(plan, _progress(args.quiet))]
+    return [(f"checking {args.target} as {args.kind}", plan)]
 
 
-def _default_reports(args: argparse.Namespace) -> list[Any]:
+def _default_plans(args: argparse.Namespace) -> list[tuple[str, Any]]:
     """torch's nn.RNN / nn.LSTM / nn.GRU on every device present, then the seed's methods."""
     if args.scope:
         raise UsageError("--scope needs a target")
     from rnnspec.devices import available_devices
     from rnnspec.run.candidates import SEED_SUBJECT, torch_module
-    from rnnspec.run.checker import plan_subject, resolve, run_plan
+    from rnnspec.run.checker import plan_subject, resolve
     from rnnspec.scope import Scope
 
     common = _common(args)
@@ -141,14 +183,16 @@ def _default_reports(args: argparse.Namespace) -> list[Any]:
             plans.append(plan_subject(SEED_SUBJECT, **common))
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-    reports = []
-    for plan in plans:
-        if plan.subject is SEED_SUBJECT:
-            print("checking the seed's methods", file=sys.stderr)
-        else:
-            print(f"checking {plan.subject.name} on {', '.join(scope.devices)}", file=sys.stderr)
-        reports.append(run_plan(plan, _progress(args.quiet)))
-    return reports
+    on = ", ".join(scope.devices)
+    return [
+        (
+            "checking the seed's methods"
+            if plan.subject is SEED_SUBJECT
+            else f"checking {plan.subject.name} on {on}",
+            plan,
+        )
+        for plan in plans
+    ]
 
 
 def _run_laws(args: argparse.Namespace) -> int:

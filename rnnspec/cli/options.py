@@ -52,6 +52,15 @@ def positive_float(text: str) -> float:
     return value
 
 
+def byte_size(text: str) -> int:
+    from rnnspec.bytesize import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # without dashes or prefix, e.g. "max-examples"
@@ -87,6 +96,18 @@ OPTIONS: tuple[Option, ...] = (
         "laws",
         "run only these law ids, comma-separated (see `rnnspec laws`)",
         {"metavar": "ID,ID"},
+    ),
+    Option(
+        "isolate",
+        "run the laws in a worker process: a candidate that crashes, exits, hangs holding "
+        "the GIL or runs out of memory fails its law, and the run goes on",
+        {"action": "store_true"},
+    ),
+    Option(
+        "max-memory",
+        "cap each worker process's memory (address space), e.g. 4G or 512M; a candidate "
+        "that needs more fails its law (implies isolation)",
+        {"type": byte_size, "metavar": "BYTES"},
     ),
 )
 

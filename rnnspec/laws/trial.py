@@ -21,7 +21,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnspec.config import Example
-from rnnspec.deadline import DeadlineExceeded, Watch, call_with_deadline
+from rnnspec.deadline import DeadlineExceeded, Escaped, Watch, call_with_deadline, contained
 from rnnspec.devices import OFF as TF32_OFF
 from rnnspec.devices import cuda_precision
 from rnnspec.laws._core import Law, Subject
@@ -35,6 +35,10 @@ from rnnspec.tolerance import Tolerance, tolerance, within
 __all__ = ["Outcome", "Trial"]
 
 T = TypeVar("T")
+
+GLOBAL_RNG_OFFSET = 7
+"""torch's global generator is seeded with ``example.seed + 7`` when a law draws an
+example: a stream of its own, apart from those the example's weights and inputs use."""
 
 
 @dataclass
@@ -80,8 +84,14 @@ class Trial:
         return value
 
     def draw_example(self, configs: dict[str, Any] | None = None, **overrides: Any) -> Example:
-        """Draw an example within the subject's scope (``configs`` narrows its configs)."""
+        """Draw an example within the subject's scope (``configs`` narrows its configs).
+
+        torch's global random generator is seeded from the example too: a candidate that
+        draws from it (dropout, a random initial state) then does the same on the same
+        example whatever ran before, in this process or in a worker, and in its repro.
+        """
         self.example = self.draw(self.subject.examples(configs, **overrides), "example")
+        torch.manual_seed(self.example.seed + GLOBAL_RNG_OFFSET)
         return self.example
 
     def skip(self, reason: str) -> NoReturn:
@@ -102,7 +112,7 @@ class Trial:
         try:
             return self.invoke(self.subject.factory, reference, who="factory")
         except Exception as exc:  # noqa: BLE001 - any factory error is the candidate's
-            self.fail(f"the factory raised {type(exc).__name__}: {exc}")
+            self.fail(f"the factory raised {raised(exc)}")
 
     def build(
         self, example: Example | None = None, training: bool = False
@@ -127,7 +137,7 @@ class Trial:
         except LawFailure:
             raise
         except Exception as exc:  # noqa: BLE001 - a candidate's error is a failed law
-            self.fail(f"the {who} raised {type(exc).__name__}: {exc}")
+            self.fail(f"the {who} raised {raised(exc)}")
         return self.outcome(result, who)
 
     def run(
@@ -141,15 +151,19 @@ class Trial:
 
         The reference (torch's own module) is called directly: only a candidate can hang.
         Under the runner (``watch`` set) this thread is its worker and the runner waits
-        on the watch; otherwise the call goes to the worker thread itself.
+        on the watch (in a worker process, the parent does); otherwise the call goes to
+        the worker thread itself.  Whatever the call raises but Ctrl-C comes out as an
+        Exception (``SystemExit`` as :class:`~rnnspec.deadline.Escaped`): a failed law.
         """
-        deadline = self.subject.deadline
-        if deadline is None or who == "reference":
+        if who == "reference":
             return fn(*args)
         if self.watch is not None:
-            return self.watch.call(fn, args, lambda: self._hung(who))
+            return self.watch.call(contained, (fn, args), lambda: self._hung(who), (self, who))
+        deadline = self.subject.deadline
+        if deadline is None:
+            return contained(fn, args)
         try:
-            return call_with_deadline(fn, args, deadline)
+            return call_with_deadline(contained, (fn, args), deadline)
         except DeadlineExceeded:
             raise self._hung(who) from None
 
@@ -282,6 +296,11 @@ class Trial:
         if self.example is None:
             raise RuntimeError(f"law {self.law.id} used the example before drawing one")
         return self.example
+
+
+def raised(exc: Exception) -> str:
+    """``Type: message`` of what a call raised (what was escaping, for :class:`Escaped`)."""
+    return str(exc) if isinstance(exc, Escaped) else f"{type(exc).__name__}: {exc}"
 
 
 def _on_accelerator(value: Any) -> bool:

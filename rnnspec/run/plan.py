@@ -13,10 +13,22 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rnnspec.laws import Law, Subject
 
-__all__ = ["SCOUT_EXAMPLES", "Plan", "law_seed", "whole_budget_seed"]
+__all__ = ["SCOUT_EXAMPLES", "Isolation", "Plan", "law_seed", "whole_budget_seed"]
 
 SCOUT_EXAMPLES = (1, 5)
 """Examples per law in the runner's first passes (see :func:`rnnspec.run.checker.run_plan`)."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Laws run in worker processes (:mod:`rnnspec.run.workers`): how many, how capped.
+
+    ``workers`` processes run laws side by side; ``max_memory`` caps each one's address
+    space in bytes (None: no cap).
+    """
+
+    workers: int = 1
+    max_memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,8 @@ class Plan:
     """A resolved run: the subject, its laws and budget, the seed; what the three shells run.
 
     ``misspelled_scope`` is the warning for a factory whose ``scope`` attribute looks
-    misspelled (each shell shows it its own way), or None.
+    misspelled (each shell shows it its own way), or None.  ``isolation`` runs the laws
+    in worker processes; None runs them in this one.
     """
 
     subject: Subject
@@ -33,6 +46,24 @@ class Plan:
     seed: int
     shrink: bool = True
     misspelled_scope: str | None = None
+    isolation: Isolation | None = None
+
+    def stages(self) -> list[tuple[int, list[Law]]]:
+        """``(pass index, laws)`` in the order a run takes them (see ``run_plan``).
+
+        Every law's scouting passes come first, the cheap laws' before the expensive
+        ones' (whose first run in a process can cost seconds: meta-shapes imports
+        torch._dynamo), then every law's whole-budget pass; within a stage, registry
+        order.  A law drops out of later stages once decided (failed or skipped).
+        """
+        order = sorted(self.laws, key=lambda law: law.expensive)
+        scouting = [i for i, b in enumerate(self.budgets) if b <= max(SCOUT_EXAMPLES)]
+        stages = [(i, [law for law in order if not law.expensive]) for i in scouting]
+        stages += [(i, [law for law in order if law.expensive]) for i in scouting]
+        last = len(self.budgets) - 1
+        if last not in scouting:
+            stages.append((last, order))
+        return stages
 
     @property
     def budgets(self) -> list[int]:

@@ -18,12 +18,13 @@ from rnnspec.tolerance import GROWTH_STEPS, tolerance
 
 __all__ = ["LawResult", "Report"]
 
-STATUSES = ("passed", "failed", "skipped")
+STATUSES = ("passed", "failed", "skipped", "interrupted")
 
 
 @dataclass(frozen=True)
 class LawResult:
-    """The outcome of one law: passed, failed (with a message) or skipped (with why).
+    """The outcome of one law: passed, failed (with a message), skipped (with why), or
+    interrupted (Ctrl-C stopped the run before the law was decided).
 
     A failure is data too: ``problem`` (what went wrong, one line), ``example`` (the
     whole example the law drew), ``draws`` (its other labelled draws), ``difference``
@@ -102,10 +103,12 @@ class Report:
     first_failed_law: str | None = None  # ...to the first failing example, of this law
     # the process's TF32 settings, which the candidate ran under
     tf32: Tf32 = field(default_factory=Tf32.current)
+    interrupted: bool = False  # Ctrl-C stopped the run: the undecided laws are "interrupted"
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        """No law failed, and the run was not interrupted."""
+        return not self.interrupted and all(r.ok for r in self.results)
 
     @property
     def failed(self) -> list[LawResult]:
@@ -129,6 +132,7 @@ class Report:
             "seed": self.seed,
             "max_examples": self.max_examples,
             "ok": self.ok,
+            "interrupted": self.interrupted,
             "counts": self.counts(),
             "first_failure_seconds": self.first_failure_seconds,
             "first_failed_law": self.first_failed_law,
@@ -163,7 +167,9 @@ class Report:
             table(["law", "status", "time", "detail"], rows),
             "",
             f"{self.subject} ({self.kind}): {c['passed']} passed, {c['failed']} failed, "
-            f"{c['skipped']} skipped; seed {self.seed}"
+            f"{c['skipped']} skipped"
+            + (f", {c['interrupted']} interrupted (Ctrl-C)" if self.interrupted else "")
+            + f"; seed {self.seed}"
             + (f"; {traced} failed probably from the same cause as another" if traced else "")
             + (f"; {self.tf32}" if torch.cuda.is_available() else ""),
         ]

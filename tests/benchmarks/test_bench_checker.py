@@ -17,7 +17,8 @@ import pytest
 from rnnspec.bench.timing import torch_seconds
 from rnnspec.laws import LAWS, Subject
 from rnnspec.run.candidates import torch_module
-from rnnspec.run.checker import check, run_law
+from rnnspec.run.checker import check
+from rnnspec.run.lawrun import run_law
 from rnnspec.scope import Scope
 
 pytestmark = pytest.mark.bench

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from rnnspec.config import Example
-from rnnspec.deadline import call_with_deadline
+from rnnspec.deadline import call_with_deadline, contained
 from rnnspec.laws import LAWS, Subject
 from rnnspec.run.diagnosis.variants import SYMPTOMS, VARIANTS, Symptom, Variant
 from rnnspec.state import flat_result, state_tensors
@@ -161,19 +161,22 @@ def _observe(
     args = (x,) if hx is None else (x, hx)
     before = (x, *state_tensors(hx))
     copies = tuple(t.clone() for t in before)
+
+    def call(fn: Any, *arguments: Any) -> Any:  # as the laws call it: bounded, contained
+        if subject.deadline is None:
+            return contained(fn, arguments)
+        return call_with_deadline(contained, (fn, arguments), subject.deadline)
+
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             try:
-                candidate = subject.factory(example.reference())
+                candidate = call(subject.factory, example.reference())
             except Exception as exc:  # noqa: BLE001 - the factory's own failure
                 if first:
                     raise _FactoryRaised from exc
                 raise
-            if subject.deadline is None:
-                result = candidate(*args)
-            else:
-                result = call_with_deadline(candidate, args, subject.deadline)
+            result = call(candidate, *args)
     except _FactoryRaised:
         raise
     except Exception:  # noqa: BLE001 - a candidate that fails or hangs names nothing
