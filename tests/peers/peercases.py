@@ -10,6 +10,7 @@ from torch import nn
 
 import rnnspec
 from rnnspec.config import module_class
+from rnnspec.peers.table import check_options
 from rnnspec.silence import ignored
 
 CONFIGS: tuple[dict[str, Any], ...] = (
@@ -75,10 +76,15 @@ def failed_laws(
     docs/peers.md's table measured them.
 
     Warnings are ignored, as on the command line that measured the table: this suite
-    turns them into errors, which would fail the factory of a framework that warns.
+    turns them into errors, which would fail the factory of a framework that warns.  Each
+    law runs in worker processes where rnnspec offers them, as ``rnnspec peers`` does (a
+    framework that crashes fails its law; JAX's compilations do not pile up in one process).
     """
+    options = check_options(rnnspec.check)
     with ignored():
-        report = rnnspec.check(factory, kind, scope=scope, max_examples=max_examples, seed=0)
+        report = rnnspec.check(
+            factory, kind, scope=scope, max_examples=max_examples, seed=0, **options
+        )
     return {r.law for r in report.failed}
 
 
