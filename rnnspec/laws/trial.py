@@ -291,9 +291,6 @@ class Trial:
             tuple(self.notes),
         )
 
-    def message(self, problem: str) -> str:
-        return str(self.failure(problem))
-
     def drawn(self) -> Example:
         """The example drawn so far (a law that uses it before drawing is a bug in rnnspec)."""
         if self.example is None:
