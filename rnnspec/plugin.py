@@ -282,16 +282,8 @@ class LawItem(pytest.Item):
             raise LawFailed(self._message(result, cause))
 
     def _message(self, result: Any, cause: str | None) -> str:
-        lines = [result.message]
-        if cause:
-            lines.append(
-                f"  probably the same cause as {self.run.nodeid(cause)}, which failed too and "
-                "compares the same forward: fix that first, then rerun"
-            )
-        if result.blob:
-            lines.append(f"  Hypothesis blob: {result.blob}")
-        lines.append(f"  seed {self.run.seed}; replay: {self.run.replay(self.law.id)}")
-        return "\n".join(lines)
+        text = result.failure_text(self.run.nodeid(cause) if cause else None)
+        return f"{text}\n  seed {self.run.seed}; replay: {self.run.replay(self.law.id)}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, LawFailed):

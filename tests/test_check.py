@@ -265,3 +265,54 @@ def test_a_candidate_drawing_from_the_global_generator_fails_the_same_whatever_r
         outcomes.append((result.status, result.message))
     assert outcomes[0][0] == "failed"
     assert outcomes[0] == outcomes[1]  # the same failure, the same differences
+
+
+def test_the_signature_of_check_lists_every_option_with_its_default() -> None:
+    import inspect
+    import typing
+
+    from rnnspec.run.checker import resolve
+    from rnnspec.run.options import DEFAULTS, CheckOptions
+
+    options = typing.get_type_hints(CheckOptions)
+    assert set(options) == set(DEFAULTS)  # every option has a default, and only they
+    for fn, own in ((check, {"progress"}), (resolve, set())):
+        params = inspect.signature(fn).parameters
+        assert [p for p in params if p not in own] == ["factory", "kind", *DEFAULTS]
+        for name, default in DEFAULTS.items():
+            assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
+            assert params[name].default == default, name
+            assert params[name].annotation == options[name], name
+    assert "max_examples: int = 100" in str(inspect.signature(check))
+    assert "isolate=True" in (check.__doc__ or "")  # the docstring is kept
+
+
+def test_the_options_the_readme_shows_exist_with_the_defaults_it_gives() -> None:
+    import ast
+    import inspect
+    import re
+
+    params = inspect.signature(check).parameters
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    calls = [ln for ln in readme.splitlines() if "rnnspec.check(" in ln]
+    assert calls
+    shown = 0
+    for line in calls:
+        code, _, comment = line.partition("#")
+        for name in re.findall(r"(\w+)=", code.split("rnnspec.check(", 1)[1]):
+            assert name in params, line
+            shown += 1
+        for name, value in re.findall(r"(\w+)=([\w.]+)", comment):
+            assert params[name].default == ast.literal_eval(value), line
+    assert shown >= 4
+
+
+def test_an_unknown_option_is_a_type_error_that_lists_them() -> None:
+    with pytest.raises(TypeError, match=r"'max_exampels'; the options are scope, max_exam"):
+        check(LoopGRU.from_module, "gru", max_exampels=3)  # type: ignore[call-arg]
+    from rnnspec.laws import Subject
+    from rnnspec.run.checker import plan_subject
+
+    subject = Subject("gru", LoopGRU.from_module, Scope(), "loops")
+    with pytest.raises(TypeError, match=r"'deadline'; the options are max_examples, seed"):
+        plan_subject(subject, deadline=1.0)  # type: ignore[call-arg]

@@ -161,6 +161,9 @@ def test_a_deliberately_broken_mode_fails_with_a_repro(tmp_path: Path) -> None:
     assert "broken DISAGREES with eager" in run.stdout
     assert "failed: equivalence" in matrix.table()
     assert "| broken |" in matrix.markdown()
+    assert cell.report is not None
+    assert failure.record is cell.report.failed[0].failure  # held, not copied
+    assert failure.headline == failure.record.problem
     payload = json.loads(matrix.to_json())
     assert payload == json.loads(json.dumps(matrix.as_dict()))
     assert payload["cells"][0]["failures"][0]["law"] == "equivalence"

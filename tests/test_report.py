@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import pickle
+from dataclasses import replace
 
+from rnnspec.config import Example, RNNConfig
+from rnnspec.laws._failure import FailureRecord
 from rnnspec.run.report import LawResult, Report
 from rnnspec.scope import Scope
 
@@ -64,3 +68,46 @@ def test_as_dict_is_the_dict_and_to_json_its_string() -> None:
     assert data["seed"] == 42
     assert data["scope"] == report.scope.as_dict()
     assert [r["law"] for r in data["results"]] == ["equivalence", "oracle", "shape", "packed"]
+
+
+def _failed(blob: str | None) -> LawResult:
+    example = Example(RNNConfig(kind="gru", input_size=2, hidden_size=3), 1, 2, seed=5)
+    record = FailureRecord(
+        "output differs", "law 'oracle' failed: output differs", example, {"p": 0.5}, blob=blob
+    )
+    return LawResult("oracle", "failed", "", "a sentence", 4, 0.5, failure=record)
+
+
+def test_a_failed_result_reads_its_record() -> None:
+    result = _failed("AXicY2BgAAAABAAB")
+    assert result.failure is not None
+    assert result.message == result.failure.message
+    assert (result.problem, result.blob, result.draws) == (
+        "output differs",
+        "AXicY2BgAAAABAAB",
+        {"p": 0.5},
+    )
+    assert result.example is result.failure.example
+    assert result.detail() == "output differs"
+    data = result.as_dict()
+    assert data["message"] == "law 'oracle' failed: output differs"
+    assert data["example"]["repr"] == repr(result.example)
+    assert data["draws"] == {"p": 0.5}
+    assert pickle.loads(pickle.dumps(result)) == result  # it comes back from a worker
+
+
+def test_one_renderer_for_the_cause_and_the_blob() -> None:
+    result = _failed("AXicY2BgAAAABAAB")
+    assert result.failure_text().splitlines() == [
+        "law 'oracle' failed: output differs",
+        "  Hypothesis blob: AXicY2BgAAAABAAB",
+    ]
+    marked = replace(result, probable_cause="equivalence")
+    assert "probably the same cause as 'equivalence', which failed" in marked.failure_text()
+    named = result.failure_text("tests/x.py::equivalence")  # the plugin names a node id
+    assert "probably the same cause as tests/x.py::equivalence, which" in named
+    report = _report()
+    report.results = [marked]
+    assert report.summary().count("Hypothesis blob: ") == 1
+    assert report.summary().endswith(marked.failure_text())
+    assert "Hypothesis blob" not in _failed(None).failure_text()

@@ -3,8 +3,10 @@
 :class:`LawFailure` carries the law, the subject, the problem (one line), the whole
 drawn example, the other labelled draws and every :class:`Difference` found; its
 message and its repro script are rendered from those (``rnnspec.laws._repro``), so
-nothing downstream reads a message back.  :class:`LawSkipped` and
-:class:`CandidateHung` stop a law at once: not applicable, or past its deadline.
+nothing downstream reads a message back.  :class:`FailureRecord` is what a run keeps
+of it, made once (:meth:`LawFailure.record`) and held as it is by the run's result
+and the mode matrix.  :class:`LawSkipped` and :class:`CandidateHung` stop a law at
+once: not applicable, or past its deadline.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from rnnspec.config import Example
     from rnnspec.laws._core import Law, Subject
 
-__all__ = ["CandidateHung", "Difference", "LawFailure", "LawSkipped"]
+__all__ = ["CandidateHung", "Difference", "FailureRecord", "LawFailure", "LawSkipped"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,36 @@ class Difference:
             f"{self.what}: max |difference| {self.max_abs:.3g} exceeds tolerance "
             f"({self.tolerance}); {self.count} of {self.total} elements differ{self.location}"
         )
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """A failed law as a run keeps it: plain data, with its message and repro rendered.
+
+    ``problem`` is what went wrong (one line) and ``message`` the whole text; ``example``
+    the example the law drew (None if none yet), ``draws`` its other labelled draws,
+    ``difference`` the first comparison that failed (None when none did), ``notes`` the
+    law's extra lines, ``repro`` the law's own case as a script.  What the runner adds:
+    ``blob``, Hypothesis's ``@reproduce_failure`` blob of the shrunk example, and
+    ``diagnosis``, the ids of the known bugs (:mod:`rnnspec.run.diagnosis`) the candidate
+    reproduces on it (() when none; None when not diagnosed).  It holds no law and no
+    candidate, so it travels back from a worker process.
+    """
+
+    problem: str
+    message: str
+    example: Example | None = None
+    draws: dict[str, Any] = field(default_factory=dict)
+    difference: Difference | None = None
+    notes: tuple[str, ...] = ()
+    repro: str | None = None
+    blob: str | None = None
+    diagnosis: tuple[str, ...] | None = None
+
+    @property
+    def compared(self) -> str | None:
+        """What was compared when the law failed (None when no comparison failed)."""
+        return self.difference.what if self.difference else None
 
 
 class LawFailure(AssertionError):
@@ -102,6 +134,25 @@ class LawFailure(AssertionError):
     def repro(self) -> str:
         """Python lines that rerun the law's own case on the failing example and show it."""
         return repro(self)
+
+    def record(
+        self,
+        blob: str | None = None,
+        diagnosis: tuple[str, ...] | None = None,
+        extra: tuple[str, ...] | list[str] = (),
+    ) -> FailureRecord:
+        """The failure as a run keeps it; ``extra`` lines (the diagnosis) join the message."""
+        return FailureRecord(
+            self.problem,
+            self.message(extra),
+            self.example,
+            self.draws,
+            self.difference,
+            self.notes,
+            self.repro(),
+            blob,
+            diagnosis,
+        )
 
 
 class LawSkipped(BaseException):

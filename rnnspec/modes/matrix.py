@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from rnnspec.config import KINDS, Example
+from rnnspec.laws._failure import FailureRecord
 from rnnspec.modes.repro import repro_script
 from rnnspec.modes.table import DEFAULT_MODES, Mode, get_mode
 from rnnspec.run.report import LawResult, Report
@@ -34,19 +35,38 @@ Progress = Callable[[str, str, str | None, LawResult | None], None]
 
 @dataclass(frozen=True)
 class Failure:
-    """A failed law of one cell: rnnspec's message, the shrunk example, a plain-torch repro.
+    """A failed law of one cell: rnnspec's record of it and a plain-torch repro.
 
-    ``headline`` is what went wrong (the law's ``problem``), ``draws`` the law's other
-    labelled draws (e.g. packed's ``lengths``).
+    ``record`` is the law's own :class:`FailureRecord` (message, shrunk example, draws,
+    blob), as the cell's report holds it; ``repro`` the plain-torch script
+    (``rnnspec.modes.repro``), None without an example.
     """
 
     law: str
-    message: str
-    example: Example | None
+    record: FailureRecord
     repro: str | None
-    blob: str | None = None
-    headline: str = ""
-    draws: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.record.message
+
+    @property
+    def example(self) -> Example | None:
+        return self.record.example
+
+    @property
+    def blob(self) -> str | None:
+        return self.record.blob
+
+    @property
+    def headline(self) -> str:
+        """What went wrong, one line (the law's ``problem``)."""
+        return self.record.problem or self.record.message.partition("\n")[0]
+
+    @property
+    def draws(self) -> dict[str, Any]:
+        """The law's other labelled draws (e.g. packed's ``lengths``)."""
+        return self.record.draws
 
 
 @dataclass
@@ -250,12 +270,11 @@ def _cell(mode: Mode, kind: str, report: Report, seconds: float) -> Cell:
     if counts["failed"]:
         failures = []
         for r in report.failed:
-            example = r.example
-            lengths = r.draws.get("lengths")  # drawn by the laws that pack their input
+            record = r.failure or FailureRecord(r.detail(), r.message)
+            example = record.example
+            lengths = record.draws.get("lengths")  # drawn by the laws that pack their input
             repro = repro_script(mode, example, r.law, lengths) if example else None
-            failures.append(
-                Failure(r.law, r.message, example, repro, r.blob, r.detail(), dict(r.draws))
-            )
+            failures.append(Failure(r.law, record, repro))
         return Cell(mode.name, kind, "failed", "", seconds, report, failures)
     if not counts["passed"]:
         return Cell(mode.name, kind, "skipped", "every law out of scope", seconds, report)

@@ -12,12 +12,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from rnnspec.config import DEADLINE, KINDS, MAX_EXAMPLES, fresh_seed
+from typing_extensions import Unpack
+
+from rnnspec.config import KINDS, fresh_seed
 from rnnspec.errors import RunInterrupted
 from rnnspec.laws import LAWS, Law, Subject
 from rnnspec.laws._repro import factory_path
 from rnnspec.run.lawrun import conditions, run_law
 from rnnspec.run.misspelled import MisspelledScopeWarning, misspelled_scope_message
+from rnnspec.run.options import (
+    CheckOptions,
+    PlanOptions,
+    complete,
+    plan_options,
+    shows_options,
+)
 from rnnspec.run.plan import Isolation, Plan
 from rnnspec.run.report import LawResult, Report
 from rnnspec.run.tally import Tally, after
@@ -28,52 +37,32 @@ __all__ = ["check", "plan_subject", "resolve", "run_one", "run_plan"]
 Progress = Callable[[str, LawResult | None], None]
 
 
-def resolve(
-    factory: Callable[[Any], Any],
-    kind: str,
-    *,
-    scope: Scope | None = None,
-    max_examples: int = MAX_EXAMPLES,
-    seed: int | None = None,
-    laws: Iterable[str] | None = None,
-    deadline: float | None = DEADLINE,
-    name: str | None = None,
-    constructor: Callable[..., Any] | None = None,
-    shrink: bool = True,
-    isolate: bool = False,
-    workers: int = 1,
-    max_memory: int | None = None,
-) -> Plan:
+@shows_options(CheckOptions)
+def resolve(factory: Callable[[Any], Any], kind: str, **options: Unpack[CheckOptions]) -> Plan:
     """The one door: validate what a shell was given and resolve it into a :class:`Plan`.
 
     ``check()``, ``rnnspec check`` and the pytest plugin all come through here; a bad
-    value raises ValueError or TypeError with one line that says which.  ``scope``
+    value raises ValueError or TypeError with one line that says which.  The options
+    are :func:`check`'s (:mod:`rnnspec.run.options` declares them): ``scope``
     defaults to ``factory.scope`` when the factory has one, else ``Scope()``; ``seed``
     None picks one (reported).  ``workers`` above 1 and ``max_memory`` imply ``isolate``.
     """
+    o = complete(options, CheckOptions)
+    deadline = o["deadline"]
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {type(factory).__name__}")
     if deadline is not None and not deadline > 0:
         raise ValueError(f"deadline must be positive seconds or None, got {deadline!r}")
+    scope = o["scope"]
     misspelled = misspelled_scope_message(factory) if scope is None else None
     scope = scope if scope is not None else getattr(factory, "scope", None) or Scope()
     if not isinstance(scope, Scope):
         raise TypeError(f"scope must be an rnnspec.Scope, got {type(scope).__name__}")
-    subject = Subject(
-        kind, factory, scope, name or _name_of(factory), constructor, deadline=deadline
-    )
-    plan = plan_subject(
-        subject,
-        max_examples=max_examples,
-        seed=seed,
-        laws=laws,
-        shrink=shrink,
-        isolate=isolate,
-        workers=workers,
-        max_memory=max_memory,
-    )
+    name = o["name"] or _name_of(factory)
+    subject = Subject(kind, factory, scope, name, o["constructor"], deadline=deadline)
+    plan = plan_subject(subject, **plan_options(o))
     return replace(plan, misspelled_scope=misspelled)
 
 
@@ -92,46 +81,30 @@ def _isolation(isolate: bool, workers: int, max_memory: int | None) -> Isolation
     return Isolation(workers, max_memory)
 
 
-def plan_subject(
-    subject: Subject,
-    *,
-    max_examples: int = MAX_EXAMPLES,
-    seed: int | None = None,
-    laws: Iterable[str] | None = None,
-    shrink: bool = True,
-    isolate: bool = False,
-    workers: int = 1,
-    max_memory: int | None = None,
-) -> Plan:
+@shows_options(PlanOptions)
+def plan_subject(subject: Subject, **options: Unpack[PlanOptions]) -> Plan:
     """The door for a subject already built (torch's modules, the seed's classes)."""
+    o = complete(options, PlanOptions)
+    max_examples = o["max_examples"]
     if not isinstance(max_examples, int) or isinstance(max_examples, bool) or max_examples < 1:
         raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
-    isolation = _isolation(isolate, workers, max_memory)
+    isolation = _isolation(o["isolate"], o["workers"], o["max_memory"])
     if isolation is not None:
         from rnnspec.run.workers import check_isolation
 
         check_isolation(subject, isolation)
-    seed = seed if seed is not None else fresh_seed()
-    laws_run = tuple(_select(subject.kind, laws))
-    return Plan(subject, laws_run, max_examples, seed, shrink, isolation=isolation)
+    seed = o["seed"] if o["seed"] is not None else fresh_seed()
+    laws_run = tuple(_select(subject.kind, o["laws"]))
+    return Plan(subject, laws_run, max_examples, seed, o["shrink"], isolation=isolation)
 
 
+@shows_options(CheckOptions)
 def check(
     factory: Callable[[Any], Any],
     kind: str,
     *,
-    scope: Scope | None = None,
-    max_examples: int = MAX_EXAMPLES,
-    seed: int | None = None,
-    laws: Iterable[str] | None = None,
-    deadline: float | None = DEADLINE,
-    name: str | None = None,
-    constructor: Callable[..., Any] | None = None,
     progress: Progress | None = None,
-    shrink: bool = True,
-    isolate: bool = False,
-    workers: int = 1,
-    max_memory: int | None = None,
+    **options: Unpack[CheckOptions],
 ) -> Report:
     """Run the laws of ``kind`` ("rnn", "lstm" or "gru") against ``factory``'s candidates.
 
@@ -149,21 +122,7 @@ def check(
     Ctrl-C raises :class:`~rnnspec.errors.RunInterrupted` (a KeyboardInterrupt)
     whose ``report`` holds what ran.
     """
-    plan = resolve(
-        factory,
-        kind,
-        scope=scope,
-        max_examples=max_examples,
-        seed=seed,
-        laws=laws,
-        deadline=deadline,
-        name=name,
-        constructor=constructor,
-        shrink=shrink,
-        isolate=isolate,
-        workers=workers,
-        max_memory=max_memory,
-    )
+    plan = resolve(factory, kind, **options)
     if plan.misspelled_scope:
         warnings.warn(plan.misspelled_scope, MisspelledScopeWarning, stacklevel=2)
     return run_plan(plan, progress)

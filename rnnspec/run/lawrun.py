@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from rnnspec.deadline import Watch, run_watched
 from rnnspec.laws import Law, LawFailure, Subject, Trial
-from rnnspec.laws._failure import CandidateHung, LawSkipped
+from rnnspec.laws._failure import CandidateHung, FailureRecord, LawSkipped
 from rnnspec.run.report import LawResult
 from rnnspec.torchstate import TorchState
 
@@ -150,14 +150,10 @@ def run_law(
         return failed_result(exc, state, seconds, blob.group(1) if blob else None, diagnosis)
     except Exception as exc:  # noqa: BLE001 - rnnspec must report, not crash
         problem = f"could not run: {type(exc).__name__}: {exc}"
+        failure = FailureRecord(problem, f"law {law.id!r} {problem}")
+        seconds = time.perf_counter() - start
         return LawResult(
-            law.id,
-            "failed",
-            f"law {law.id!r} {problem}",
-            law.sentence,
-            state["examples"],
-            time.perf_counter() - start,
-            problem=problem,
+            law.id, "failed", "", law.sentence, state["examples"], seconds, failure=failure
         )
     finally:
         before.restore()
@@ -174,7 +170,7 @@ def failed_result(
     blob: str | None = None,
     diagnosis: tuple[str, ...] | None = None,
 ) -> LawResult:
-    """A failed law's result: the failure's data, and its message rendered from it."""
+    """A failed law's result, holding the failure's record (its message rendered once)."""
     extra: list[str] = []
     if diagnosis is not None:
         from rnnspec.run.diagnosis import explain
@@ -183,19 +179,12 @@ def failed_result(
     return LawResult(
         failure.law.id,
         "failed",
-        failure.message(extra),
+        "",
         failure.law.sentence,
         state["examples"],
         seconds,
         state["first_failure"],
-        blob,
-        diagnosis=diagnosis,
-        problem=failure.problem,
-        example=failure.example,
-        draws=failure.draws,
-        difference=failure.difference,
-        notes=failure.notes,
-        repro=failure.repro(),
+        failure=failure.record(blob, diagnosis, extra),
     )
 
 

@@ -11,7 +11,7 @@ import torch
 
 from rnnspec.config import Example, dtype_name
 from rnnspec.devices import Tf32
-from rnnspec.laws._failure import Difference
+from rnnspec.laws._failure import Difference, FailureRecord
 from rnnspec.scope import Scope
 from rnnspec.text import table
 from rnnspec.tolerance import GROWTH_STEPS, tolerance
@@ -26,36 +26,70 @@ class LawResult:
     """The outcome of one law: passed, failed (with a message), skipped (with why), or
     interrupted (Ctrl-C stopped the run before the law was decided).
 
-    A failure is data too: ``problem`` (what went wrong, one line), ``example`` (the
-    whole example the law drew), ``draws`` (its other labelled draws), ``difference``
-    (max |difference|, tolerance, count, location and what was compared; None when
-    the failure is no numeric comparison), ``notes`` and ``repro`` (the law's own
-    case as a standalone script).  ``message`` is rendered from them.
+    A failure is data too, held in ``failure`` (a :class:`FailureRecord`) and read
+    through this result: ``problem`` (what went wrong, one line), ``example`` (the whole
+    example the law drew), ``draws`` (its other labelled draws), ``difference`` (max
+    |difference|, tolerance, count, location and what was compared; None when the
+    failure is no numeric comparison), ``notes``, ``repro`` (the law's own case as a
+    standalone script), ``blob`` and ``diagnosis``.  ``message`` is the failure's whole
+    text, rendered from them; for any other status it is ``reason``.
     """
 
     law: str
     status: str
-    message: str = ""
+    reason: str = ""  # why skipped or interrupted (a failure without a record: its message)
     sentence: str = ""
     examples: int = 0
     seconds: float = 0.0
     first_failure_seconds: float | None = None
-    blob: str | None = None  # Hypothesis @reproduce_failure blob of the shrunk example
     # another failed law that probably caused this failure (rnnspec.run.causes), or None
     probable_cause: str | None = None
-    # ids of the known bugs (rnnspec.run.diagnosis) the candidate reproduces on the shrunk
-    # example; () when none matches; None when not diagnosed (passed, or not a forward law)
-    diagnosis: tuple[str, ...] | None = None
-    problem: str = ""
-    example: Example | None = None
-    draws: dict[str, Any] = field(default_factory=dict)
-    difference: Difference | None = None
-    notes: tuple[str, ...] = ()
-    repro: str | None = None
+    failure: FailureRecord | None = None
 
     @property
     def ok(self) -> bool:
         return self.status != "failed"
+
+    @property
+    def message(self) -> str:
+        """The failure's whole text; why skipped or interrupted; "" for a pass."""
+        return self.failure.message if self.failure is not None else self.reason
+
+    @property
+    def problem(self) -> str:
+        return self.failure.problem if self.failure is not None else ""
+
+    @property
+    def example(self) -> Example | None:
+        return self.failure.example if self.failure is not None else None
+
+    @property
+    def draws(self) -> dict[str, Any]:
+        return self.failure.draws if self.failure is not None else {}
+
+    @property
+    def difference(self) -> Difference | None:
+        return self.failure.difference if self.failure is not None else None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.failure.notes if self.failure is not None else ()
+
+    @property
+    def repro(self) -> str | None:
+        return self.failure.repro if self.failure is not None else None
+
+    @property
+    def blob(self) -> str | None:
+        """Hypothesis's @reproduce_failure blob of the shrunk example, or None."""
+        return self.failure.blob if self.failure is not None else None
+
+    @property
+    def diagnosis(self) -> tuple[str, ...] | None:
+        """Ids of the known bugs (rnnspec.run.diagnosis) the candidate reproduces on the
+        shrunk example; () when none matches; None when not diagnosed (passed, or not a
+        forward law)."""
+        return self.failure.diagnosis if self.failure is not None else None
 
     @property
     def compared(self) -> str | None:
@@ -68,13 +102,44 @@ class LawResult:
             return self.problem or (self.message.splitlines()[0] if self.message else "")
         return self.message.splitlines()[0] if self.message else ""
 
+    def failure_text(self, cause: str | None = None) -> str:
+        """A failure in full, as the summary and the pytest plugin show it: the message,
+        the failed law it probably shares a cause with (``cause`` names it; by default
+        ``probable_cause`` quoted), and the Hypothesis blob."""
+        if cause is None and self.probable_cause:
+            cause = repr(self.probable_cause)
+        lines = [self.message]
+        if cause:
+            lines.append(
+                f"  probably the same cause as {cause}, which failed too and compares "
+                "the same forward: fix that first, then rerun"
+            )
+        if self.blob:
+            lines.append(f"  Hypothesis blob: {self.blob}")
+        return "\n".join(lines)
+
     def as_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (the example both as fields and as its repr)."""
-        data = asdict(self)
-        data["example"] = (
-            None if self.example is None else {**asdict(self.example), "repr": repr(self.example)}
-        )
-        data["compared"] = self.compared
+        example, difference = self.example, self.difference
+        data = {
+            "law": self.law,
+            "status": self.status,
+            "message": self.message,
+            "sentence": self.sentence,
+            "examples": self.examples,
+            "seconds": self.seconds,
+            "first_failure_seconds": self.first_failure_seconds,
+            "blob": self.blob,
+            "probable_cause": self.probable_cause,
+            "diagnosis": self.diagnosis,
+            "problem": self.problem,
+            "example": None if example is None else {**asdict(example), "repr": repr(example)},
+            "draws": self.draws,
+            "difference": None if difference is None else asdict(difference),
+            "notes": self.notes,
+            "repro": self.repro,
+            "compared": self.compared,
+        }
         return {key: _plain(value) for key, value in data.items()}
 
 
@@ -174,12 +239,5 @@ class Report:
             + (f"; {self.tf32}" if torch.cuda.is_available() else ""),
         ]
         for r in self.failed:
-            lines += ["", r.message]
-            if r.probable_cause:
-                lines.append(
-                    f"  probably the same cause as {r.probable_cause!r}, which failed too "
-                    "and compares the same forward: fix that first, then rerun"
-                )
-            if r.blob:
-                lines.append(f"  Hypothesis blob: {r.blob}")
+            lines += ["", r.failure_text()]
         return "\n".join(lines)

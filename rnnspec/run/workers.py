@@ -175,8 +175,11 @@ def _serve(
         try:
             conn.send(("done", result))
         except (pickle.PicklingError, TypeError, AttributeError):
-            draws = {label: repr(value) for label, value in result.draws.items()}
-            conn.send(("done", replace(result, draws=draws)))
+            failure = result.failure  # a draw that cannot travel goes as its repr
+            if failure is not None:
+                draws = {label: repr(value) for label, value in failure.draws.items()}
+                failure = replace(failure, draws=draws)
+            conn.send(("done", replace(result, failure=failure)))
 
 
 # -- in the parent ----------------------------------------------------------------------
