@@ -193,6 +193,30 @@ _ALL += (
     ),
 )
 
+_ALL += (
+    Peer(
+        "openvino",
+        "rnnspec.peers.openvino",
+        KINDS,
+        "openvino",
+        ("openvino",),
+        "torch's layer converted by openvino.convert_model (RNN/LSTM/GRUSequence), compiled "
+        "for OpenVINO's CPU plugin with f32 inference precision",
+        ("openvino",),
+    ),
+    Peer(
+        "openvino-float32",
+        "rnnspec.peers.openvino",
+        KINDS,
+        "openvino",
+        ("openvino",),
+        "openvino in float32 only: its CPU plugin computes float64 inputs in float32 (it has "
+        "no FP64 capability) and returns float64, so the float64 laws fail",
+        ("openvino",),
+        narrow=(("dtypes", ("float32",)),),
+    ),
+)
+
 PEERS: dict[str, Peer] = {peer.name: peer for peer in _ALL}
 """Every peer, by name, in the order the table shows them."""
 

@@ -1,0 +1,137 @@
+"""OpenVINO: torch's own layer converted with ``openvino.convert_model`` and run on CPU.
+
+The factory does not rebuild the layer: OpenVINO's PyTorch frontend traces torch's
+``aten::rnn_tanh`` / ``rnn_relu`` / ``lstm`` / ``gru`` and turns it into OpenVINO's
+``RNNSequence`` / ``LSTMSequence`` / ``GRUSequence``, which ``compile_model(..., "CPU")``
+compiles.  What is traced is a small wrapper that calls torch's kernel with the weights
+as *inputs* (batch-major, every initial state given, eval mode), so a compiled model
+holds the configuration and the shapes, never the weights: compiled models are cached by
+(configuration, dtype, shapes) and each call feeds the reference's current weights.  A
+cached model cannot return stale weights, because it has none.  Each conversion costs
+about a second here; the cache spares it for every call after the first of a shape.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnnspec.peers._port import Call, Ported, Spec
+from rnnspec.peers._scopes import PORT
+from rnnspec.silence import silenced
+
+__all__ = ["gru", "lstm", "rnn"]
+
+# OpenVINO's CPU plugin computes in bf16 by default where the CPU has bf16 instructions
+# (this machine's does: max |error| ~1e-3 on a float32 LSTM); asked for f32 explicitly
+_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
+_CACHE_SIZE = 64
+# OpenVINO's PyTorch frontend traces with torch.jit.trace, which torch 2.13 deprecates
+_TRACING = (
+    (DeprecationWarning, r"`torch\.jit\.trace` is deprecated"),
+    (DeprecationWarning, r"`torch\.jit\.trace_method` is deprecated"),
+)
+_compiled: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def _kernel(spec: Spec) -> Any:
+    if spec.kind == "rnn":
+        return torch._VF.rnn_relu if spec.nonlinearity == "relu" else torch._VF.rnn_tanh
+    return torch._VF.lstm if spec.kind == "lstm" else torch._VF.gru
+
+
+class _Functional(nn.Module):
+    """torch's kernel with the weights as arguments: what OpenVINO converts."""
+
+    def __init__(self, spec: Spec) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> Any:
+        spec = self.spec
+        states = 2 if spec.kind == "lstm" else 1
+        hx: Any = tuple(rest[:states]) if states == 2 else rest[0]
+        params = list(rest[states:])
+        bidirectional = spec.bidirectional
+        layers = spec.num_layers
+        # dropout 0 and train=False: the Scope hands no dropout p > 0 (PORT)
+        return _kernel(spec)(x, hx, params, spec.bias, layers, 0.0, False, bidirectional, True)
+
+
+def _compiled_for(spec: Spec, arrays: list[np.ndarray]) -> Any:
+    import openvino
+
+    key = (
+        spec.kind,
+        spec.nonlinearity,
+        spec.num_layers,
+        spec.bidirectional,
+        spec.bias,
+        str(spec.dtype),
+        tuple(a.shape for a in arrays),  # x, the states and every weight (input_size too)
+    )
+    if key in _compiled:
+        _compiled.move_to_end(key)
+        return _compiled[key]
+    example = tuple(torch.from_numpy(a) for a in arrays)
+    with silenced(_TRACING):
+        model = openvino.convert_model(
+            _Functional(spec),
+            example_input=example,
+            # static shapes: the frontend's LSTM/GRU conversion needs the weights' shapes
+            input=[tuple(a.shape) for a in arrays],
+        )
+    compiled = openvino.compile_model(model, "CPU", _CONFIG)
+    _compiled[key] = compiled
+    if len(_compiled) > _CACHE_SIZE:
+        _compiled.popitem(last=False)
+    return compiled
+
+
+def _factory(reference: nn.RNNBase) -> Ported:
+    spec = Spec.of(reference)
+    names = list(reference._flat_weights_names)
+
+    def run(call: Call) -> tuple[Any, Any, Any]:
+        # the weights as they are now, read at each call, never at conversion
+        params = [getattr(reference, name).detach().cpu().numpy() for name in names]
+        states = [call.h0] if call.c0 is None else [call.h0, call.c0]
+        arrays = [np.ascontiguousarray(a) for a in (call.x, *states, *params)]
+        results = _compiled_for(spec, arrays)(arrays)
+        output, h_n = results[0], results[1]
+        return output, h_n, results[2] if spec.kind == "lstm" else None
+
+    return Ported(spec, run, "openvino")
+
+
+def rnn(reference: nn.RNN) -> Ported:
+    """``reference`` converted by OpenVINO (``RNNSequence``), run on its CPU plugin."""
+    return _factory(reference)
+
+
+def lstm(reference: nn.LSTM) -> Ported:
+    """``reference`` converted by OpenVINO (``LSTMSequence``), run on its CPU plugin."""
+    return _factory(reference)
+
+
+def gru(reference: nn.GRU) -> Ported:
+    """``reference`` converted by OpenVINO (``GRUSequence``), run on its CPU plugin."""
+    return _factory(reference)
+
+
+SCOPE = replace(
+    PORT,
+    # PORT's proj_size=False holds here too: the frontend fails to convert aten::lstm with
+    # projection weights (OpConversionFailure on the weights' list), so none is drawn.
+    # float64 stays in scope: OpenVINO accepts float64 inputs and returns float64, but its
+    # CPU plugin computes in at most f32 (OPTIMIZATION_CAPABILITIES lists no FP64); the
+    # float64 laws show that (row "openvino"), row "openvino-float32" narrows it away.
+)
+"""What OpenVINO's conversion lacks: a port's (PORT), nothing narrower."""
+
+rnn.scope = lstm.scope = gru.scope = SCOPE  # type: ignore[attr-defined]
