@@ -9,6 +9,11 @@ holds the configuration and the shapes, never the weights: compiled models are c
 (configuration, dtype, shapes) and each call feeds the reference's current weights.  A
 cached model cannot return stale weights, because it has none.  Each conversion costs
 about a second here; the cache spares it for every call after the first of a shape.
+
+Forking: a process forked after OpenVINO has run in its parent can hang in a new
+conversion or crash (both seen here: a law worker forked from a pytest process that had
+run OpenVINO died of SIGSEGV).  ``rnnspec peers`` runs each cell in a fresh interpreter,
+whose law workers are forked before OpenVINO runs, and the slow tests do the same.
 """
 
 from __future__ import annotations

@@ -16,10 +16,11 @@ import torch
 
 pytest.importorskip("openvino", reason="OpenVINO is not installed: pip install 'rnnspec[openvino]'")
 
-from peercases import CONFIGS, _flat, _inputs, assert_matches_torch, failed_laws, reference  # noqa: E402
+from peercases import CONFIGS, _flat, _inputs, assert_matches_torch, reference  # noqa: E402
 
 from rnnspec.peers import PEERS  # noqa: E402
 from rnnspec.peers import openvino as port  # noqa: E402
+from rnnspec.peers.table import cell_in_child  # noqa: E402
 from rnnspec.silence import silenced  # noqa: E402
 
 PEER = PEERS["openvino"]
@@ -96,8 +97,22 @@ def test_projections_do_not_convert() -> None:
     assert not port.SCOPE.proj_size
 
 
-@pytest.mark.slow  # every law at 5 examples: minutes; tox -e peers-openvino runs it
+@pytest.mark.slow  # every law at 5 examples: about a minute a kind; tox -e peers-openvino
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_every_law_in_float32_passes(kind: str) -> None:
-    peer = PEERS["openvino-float32"]
-    assert failed_laws(peer.factory(kind), kind, peer.scope(kind), max_examples=5) == set()
+    # in a fresh interpreter, as rnnspec peers runs it: the law workers are forked, and a
+    # process forked after OpenVINO ran here (the tests above) can hang or crash in it
+    cell = cell_in_child(PEERS["openvino-float32"], kind, max_examples=5, seed=0, verbose=False)
+    assert (cell.status, cell.failed) == ("passed", ())
+    assert cell.passed == 19
+
+
+@pytest.mark.slow
+def test_every_law_but_the_float64_ones_passes() -> None:
+    cell = cell_in_child(PEERS["openvino"], "gru", max_examples=5, seed=0, verbose=False)
+    assert set(cell.failed) == {
+        "equivalence [float32-inside-float64]",
+        "oracle [float32-inside-float64]",
+        "batch-independence",
+        "dropout-inactive",
+    }
