@@ -23,11 +23,11 @@ import pytest
 
 from rnnspec import LawResult, check
 from rnnspec.bytesize import format_bytes, parse_bytes
-from rnnspec.run import workers
+from rnnspec.run import forking
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-FORK = workers.START_METHOD == "fork"
+FORK = forking.START_METHOD == "fork"
 needs_fork = pytest.mark.skipif(not FORK, reason="these factories are local: they need fork")
 
 
@@ -123,7 +123,7 @@ def test_a_memory_hog_exceeds_the_worker_limit_and_the_run_goes_on() -> None:
 def test_a_local_factory_is_refused_with_one_line_where_workers_must_be_spawned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(workers, "START_METHOD", "spawn")
+    monkeypatch.setattr(forking, "START_METHOD", "spawn")
     with pytest.raises(ValueError, match="name an importable one as MODULE:FACTORY"):
         check(lambda reference: reference, "gru", isolate=True)
 

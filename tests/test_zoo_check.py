@@ -10,7 +10,7 @@ import pytest
 
 from mutants.zoo import MUTANTS, Mutant
 from rnnspec import Report, check
-from rnnspec.run.workers import START_METHOD
+from rnnspec.run.forking import START_METHOD
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 FIRST_FAILING = dict(

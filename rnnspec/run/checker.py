@@ -90,7 +90,7 @@ def plan_subject(subject: Subject, **options: Unpack[PlanOptions]) -> Plan:
         raise ValueError(f"max_examples must be a positive integer, got {max_examples!r}")
     isolation = _isolation(o["isolate"], o["workers"], o["max_memory"])
     if isolation is not None:
-        from rnnspec.run.workers import check_isolation
+        from rnnspec.run.forking import check_isolation
 
         check_isolation(subject, isolation)
     seed = o["seed"] if o["seed"] is not None else fresh_seed()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from rnnspec.bytesize import format_bytes
 from rnnspec.deadline import Watch
 from rnnspec.laws import LAWS, LawFailure
+from rnnspec.run import forking
 from rnnspec.run.lawrun import conditions, failed_result, run_law
 
 if TYPE_CHECKING:
@@ -42,17 +43,7 @@ if TYPE_CHECKING:
     from rnnspec.run.plan import Isolation
     from rnnspec.run.report import LawResult
 
-__all__ = [
-    "START_METHOD",
-    "MemoryLimitExceeded",
-    "Pool",
-    "Task",
-    "check_isolation",
-]
-
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-"""How workers start: forked (a copy of this process: any factory works) where the platform
-allows, else spawned (a fresh interpreter that imports the factory by its name)."""
+__all__ = ["MemoryLimitExceeded", "Pool", "Task"]
 
 POLL_SECONDS = 0.25
 """How often the parent looks at its workers' running calls, at most, for a deadline."""
@@ -191,7 +182,7 @@ class _Worker:
     ) -> None:
         self.conn, child = ctx.Pipe()
         self.clock = ctx.Value("d", 0.0, lock=False)  # when the running call began; 0: none
-        inherited = tuple(w.conn for w in others) if START_METHOD == "fork" else ()
+        inherited = tuple(w.conn for w in others) if forking.START_METHOD == "fork" else ()
         self.process: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
             target=_serve,
             args=(child, self.clock, subject, max_memory, inherited),
@@ -239,7 +230,7 @@ class Pool:
 
     def __init__(self, subject: Subject, isolation: Isolation) -> None:
         self.subject, self.isolation = subject, isolation
-        self.ctx = multiprocessing.get_context(START_METHOD)
+        self.ctx = multiprocessing.get_context(forking.START_METHOD)
         self.slots: list[_Worker | None] = [None] * isolation.workers
 
     def __enter__(self) -> Pool:
@@ -379,40 +370,3 @@ def _timeout(busy: list[_Worker], deadline: float | None) -> float | None:
         if began:
             wait = min(wait, max(0.0, deadline - (now - began)) + 0.01)
     return wait
-
-
-def check_isolation(subject: Subject, isolation: Isolation) -> None:
-    """Raise ValueError (one line) when this platform cannot run ``subject`` so isolated."""
-    if isolation.max_memory is not None:
-        try:
-            import resource  # noqa: F401 - POSIX only
-        except ImportError:
-            raise ValueError(
-                "max_memory needs resource.setrlimit, which this platform lacks"
-            ) from None
-        own = _address_space()
-        if START_METHOD == "fork" and own is not None and isolation.max_memory <= own:
-            raise ValueError(
-                f"max_memory {format_bytes(isolation.max_memory)} is below this process's own "
-                f"address space ({format_bytes(own)}), which each forked worker starts with"
-            )
-    if START_METHOD != "fork":
-        try:
-            pickle.dumps(subject)
-        except Exception as exc:  # noqa: BLE001 - any reason it cannot travel
-            raise ValueError(
-                f"isolation needs a factory this platform can send to a worker process (it "
-                f"cannot fork here): name an importable one as MODULE:FACTORY ({exc})"
-            ) from None
-
-
-def _address_space() -> int | None:
-    """This process's virtual memory size in bytes (Linux), or None."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
