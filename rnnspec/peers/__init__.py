@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rnnspec.config import KINDS
+from rnnspec.config import DEADLINE, KINDS
 
 __all__ = ["PEERS", "Peer", "peer_named"]
 
@@ -36,6 +36,9 @@ class Peer:
     # of a peer whose defect fails every law, to show what else holds (the first row keeps
     # the failure; this one's name and description say what it left out, and why)
     narrow: tuple[tuple[str, Any], ...] = ()
+    # seconds one factory or candidate call may take (rnnspec's deadline), where the
+    # framework is slower than torch by design: a first call that compiles, a warm-up
+    deadline: float = DEADLINE
 
     def factory(self, kind: str) -> Callable[[Any], Any]:
         """The adapter's factory for ``kind`` (imports the adapter, not the framework)."""
@@ -190,6 +193,20 @@ _ALL += (
         "torchrl's LSTM without proj_size: it accepts a projection and never applies it",
         ("torchrl", "tensordict"),
         narrow=(("proj_size", False),),
+    ),
+    Peer(
+        "torchrl-scan",
+        "rnnspec.peers.torchrl",
+        ("lstm", "gru"),
+        "torchrl",
+        ("torchrl.modules", "hoptorch"),
+        "torchrl.modules.LSTM / GRU with use_scan=True: the time loop as hoptorch's scan, "
+        "run eagerly",
+        ("torchrl", "tensordict", "hoptorch"),
+        factories=(("lstm", "lstm_scan"), ("gru", "gru_scan")),
+        # a factory warms the scan's backward up (8 s here, the first in a process) and a
+        # call costs 1 to 2.5 s: past rnnspec's 10 s on a loaded machine
+        deadline=60.0,
     ),
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from rnnspec.config import KINDS
 from rnnspec.peers import PEERS, Peer, peer_named
 from rnnspec.text import markdown_table, table
 
-__all__ = ["Cell", "PeerRun", "check_options", "render", "cell_in_child", "run_cell", "run_peers"]
+__all__ = ["Cell", "PeerRun", "render", "cell_in_child", "run_cell", "run_peers"]
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,6 @@ def versions(peer: Peer) -> dict[str, str]:
     return found
 
 
-def check_options(check: Callable[..., Any]) -> dict[str, Any]:
-    """The isolation keywords ``check`` accepts: a peer that crashes its process must not
-    end the run, so each law runs in a worker process wherever rnnspec offers one."""
-    accepted = inspect.signature(check).parameters
-    return {"isolate": True} if "isolate" in accepted else {}
-
-
 def run_cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any) -> Cell:
     """One peer's one kind through every law in its scope, in this process."""
     from rnnspec.run.checker import check
@@ -105,7 +97,9 @@ def run_cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any)
             seed=seed,
             name=f"{peer.name} {kind}",
             progress=progress,
-            **check_options(check),
+            # a peer that crashes its process must fail its law, not end the run
+            isolate=True,
+            deadline=peer.deadline,
         )
     except Exception as exc:  # the run itself broke: say so, go on with the next
         return Cell(kind, "error", why=f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -9,8 +9,7 @@ import torch
 from torch import nn
 
 import rnnspec
-from rnnspec.config import module_class
-from rnnspec.peers.table import check_options
+from rnnspec.config import DEADLINE, module_class
 from rnnspec.silence import ignored
 
 CONFIGS: tuple[dict[str, Any], ...] = (
@@ -70,20 +69,29 @@ def assert_matches_torch(
 
 
 def failed_laws(
-    factory: Callable[[Any], Any], kind: str, scope: Any = None, max_examples: int = 30
+    factory: Callable[[Any], Any],
+    kind: str,
+    scope: Any = None,
+    max_examples: int = 30,
+    deadline: float = DEADLINE,
 ) -> set[str]:
     """The laws the port fails at 30 examples per law (or ``max_examples``), seed 0, as
-    docs/peers.md's table measured them.
+    docs/peers.md's table measured them (``deadline``: the peer's, ``Peer.deadline``).
 
     Warnings are ignored, as on the command line that measured the table: this suite
     turns them into errors, which would fail the factory of a framework that warns.  Each
-    law runs in worker processes where rnnspec offers them, as ``rnnspec peers`` does (a
-    framework that crashes fails its law; JAX's compilations do not pile up in one process).
+    law runs in worker processes, as ``rnnspec peers`` does (a framework that crashes
+    fails its law; JAX's compilations do not pile up in one process).
     """
-    options = check_options(rnnspec.check)
     with ignored():
         report = rnnspec.check(
-            factory, kind, scope=scope, max_examples=max_examples, seed=0, **options
+            factory,
+            kind,
+            scope=scope,
+            max_examples=max_examples,
+            seed=0,
+            isolate=True,
+            deadline=deadline,
         )
     return {r.law for r in report.failed}
 

@@ -26,7 +26,7 @@ from rnnspec.config import KINDS, module_class
 from rnnspec.peers import PEERS, Peer, peer_named
 from rnnspec.peers._port import Call, Ported, Spec, stacked, weights
 from rnnspec.peers._scopes import PORT
-from rnnspec.peers.table import Cell, PeerRun, cell_in_child, check_options, render
+from rnnspec.peers.table import Cell, PeerRun, cell_in_child, render, run_cell
 
 FRAMEWORKS = ("jax", "flax", "equinox", "haiku", "keras", "paddle", "tensorflow")
 
@@ -73,13 +73,22 @@ def test_a_peer_whose_framework_is_missing_says_why() -> None:
     )
 
 
-def test_isolation_is_asked_for_where_check_offers_it() -> None:
-    def isolating(factory: Any, kind: str, *, isolate: bool = False) -> None: ...
+def test_each_law_runs_isolated_under_the_peers_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnnspec.run.checker
 
-    def plain(factory: Any, kind: str) -> None: ...
+    asked: dict[str, Any] = {}
 
-    assert check_options(isolating) == {"isolate": True}
-    assert check_options(plain) == {}
+    def recording_check(factory: Any, kind: str, **options: Any) -> Any:
+        asked.update(options)
+        raise RuntimeError("recorded")
+
+    monkeypatch.setattr(rnnspec.run.checker, "check", recording_check)
+    slow = Peer("slow", "rnnspec.peers.flax", ("lstm",), "jax", (), "", deadline=42.0)
+    cell = run_cell(slow, "lstm", 3, 0, None)
+    assert (cell.status, cell.why) == ("error", "RuntimeError: recorded")
+    assert asked["isolate"] is True
+    assert asked["deadline"] == 42.0
+    assert PEERS["flax"].deadline == rnnspec.config.DEADLINE  # the default: rnnspec's own
 
 
 def _torch_port(reference: nn.RNNBase) -> Ported:

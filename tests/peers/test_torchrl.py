@@ -19,6 +19,7 @@ pytest.importorskip(
 from peercases import _inputs, failed_laws, reference  # noqa: E402
 
 from rnnspec.peers import PEERS  # noqa: E402
+from rnnspec.silence import silenced  # noqa: E402
 
 PEER = PEERS["torchrl"]
 ONE_WAY = [
@@ -81,3 +82,48 @@ def test_meta_device_modules_are_built_on_it() -> None:
     module = reference("gru", torch.float32).to("meta")
     candidate = PEER.factory("gru")(module)
     assert next(candidate.parameters()).device.type == "meta"
+
+
+SCAN = PEERS["torchrl-scan"]
+# torch warns (DeprecationWarning: torch.jit.script_method) while the scan traces its
+# step; this suite makes warnings errors, and hoptorch's health check reads any error as
+# a broken scan backward and refuses the scan from then on, in the whole process
+SCAN_TRACING = ((DeprecationWarning, "`torch.jit.script_method` is deprecated"),)
+
+
+@pytest.mark.parametrize("config", [c for c in ONE_WAY if not c.get("dropout")])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_the_scan_layers_compute_what_torch_computes(kind: str, config: dict[str, Any]) -> None:
+    module = reference(kind, torch.float64, **config)
+    x, hx = _inputs(module)
+    with silenced(SCAN_TRACING):
+        candidate = SCAN.factory(kind)(module)
+    assert candidate.use_scan
+    for args in ((x,), (x, hx)):
+        with torch.no_grad(), silenced(SCAN_TRACING):
+            for a, e in zip(_flat(candidate(*args)), _flat(module(*args)), strict=True):
+                torch.testing.assert_close(a, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_the_scan_refuses_what_its_scope_leaves_out(kind: str) -> None:
+    scope = SCAN.scope(kind)
+    assert not scope.dropout
+    assert not scope.meta
+    with_dropout = reference(kind, torch.float32, num_layers=2, dropout=0.4)  # eval mode
+    with (
+        pytest.raises(NotImplementedError, match="does not support dropout"),
+        silenced(SCAN_TRACING),
+    ):
+        SCAN.factory(kind)(with_dropout)(_inputs(with_dropout)[0])
+    on_meta = reference(kind, torch.float32).to("meta")
+    with pytest.raises(RuntimeError, match="meta"):
+        SCAN.factory(kind)(on_meta)(torch.empty(7, 2, 3, device="meta"))
+
+
+@pytest.mark.slow  # 5 examples per law: each call of the scan costs 1 to 2.5 s here
+@pytest.mark.parametrize(("name", "kind"), [("torchrl-scan", "gru")])
+def test_every_law_in_the_scans_scope_passes(name: str, kind: str) -> None:
+    peer = PEERS[name]
+    failed = failed_laws(peer.factory(kind), kind, peer.scope(kind), 5, peer.deadline)
+    assert failed == set()
