@@ -88,6 +88,12 @@ def run_cell(peer: Peer, kind: str, max_examples: int, seed: int, progress: Any)
     from rnnspec.run.checker import check
 
     started = time.perf_counter()
+    # import the framework here, once: each law's worker process is forked from this one
+    # and starts with it, so its import (seconds, for some) never counts against the
+    # deadline of a factory call
+    why = peer.unavailable()
+    if why is not None:
+        return Cell(kind, "unavailable", why=why)
     try:
         report = check(
             peer.factory(kind),

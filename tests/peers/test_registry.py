@@ -91,6 +91,28 @@ def test_each_law_runs_isolated_under_the_peers_deadline(monkeypatch: pytest.Mon
     assert PEERS["flax"].deadline == rnnspec.config.DEADLINE  # the default: rnnspec's own
 
 
+def test_the_framework_is_imported_before_the_laws_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnnspec.run.checker
+
+    framework = "xml.dom.pulldom"  # any module nothing here has imported yet
+    monkeypatch.delitem(sys.modules, framework, raising=False)
+    imported_before: list[bool] = []
+
+    def recording_check(factory: Any, kind: str, **options: Any) -> Any:
+        imported_before.append(framework in sys.modules)
+        raise RuntimeError("recorded")
+
+    monkeypatch.setattr(rnnspec.run.checker, "check", recording_check)
+    peer = Peer("stub", "rnnspec.peers.flax", ("lstm",), "stub", (framework,), "")
+    run_cell(peer, "lstm", 3, 0, None)
+    assert imported_before == [True]  # workers forked from here start with it
+
+    missing = Peer("ghost", "rnnspec.peers.flax", ("lstm",), "ghost", ("no_such_module_x",), "")
+    cell = run_cell(missing, "lstm", 3, 0, None)
+    assert cell.status == "unavailable"
+    assert cell.why.startswith("ModuleNotFoundError: No module named 'no_such_module_x'")
+
+
 def _torch_port(reference: nn.RNNBase) -> Ported:
     """torch's own layers run through the port's layout, one layer and direction at a time
     (``stacked``), as a port to a framework without multi-layer modules does."""
