@@ -234,6 +234,33 @@ _ALL += (
     ),
 )
 
+_XNNPACK = (("rnn", "rnn_xnnpack"), ("lstm", "lstm_xnnpack"), ("gru", "gru_xnnpack"))
+_ALL += (
+    Peer(
+        "executorch",
+        "rnnspec.peers.executorch",
+        KINDS,
+        "executorch",
+        ("executorch.exir",),
+        "torch's layer exported (torch.export), lowered by executorch.exir (the recurrence "
+        "unrolled into core ATen operators), run by ExecuTorch's runtime on its portable kernels",
+        ("executorch",),
+        probe="probe",
+    ),
+    Peer(
+        "executorch-xnnpack",
+        "rnnspec.peers.executorch",
+        KINDS,
+        "executorch",
+        ("executorch.exir",),
+        "executorch with the XnnpackPartitioner: what XNNPACK takes (the matrix products) "
+        "runs in its delegate, the rest on the portable kernels",
+        ("executorch",),
+        factories=_XNNPACK,
+        probe="probe",
+    ),
+)
+
 PEERS: dict[str, Peer] = {peer.name: peer for peer in _ALL}
 """Every peer, by name, in the order the table shows them."""
 

@@ -28,7 +28,7 @@ from rnnspec.peers._port import Call, Ported, Spec, stacked, weights
 from rnnspec.peers._scopes import PORT
 from rnnspec.peers.table import Cell, PeerRun, cell_in_child, render, run_cell
 
-FRAMEWORKS = ("jax", "flax", "equinox", "haiku", "keras", "paddle", "tensorflow")
+FRAMEWORKS = ("jax", "flax", "equinox", "haiku", "keras", "paddle", "tensorflow", "executorch")
 
 
 def test_every_peer_names_its_factories_and_scopes() -> None:
