@@ -246,6 +246,8 @@ _ALL += (
         "unrolled into core ATen operators), run by ExecuTorch's runtime on its portable kernels",
         ("executorch",),
         probe="probe",
+        # a call on a new shape lowers a program: 2 s to 3 min here (72 steps, 3 layers)
+        deadline=600.0,
     ),
     Peer(
         "executorch-xnnpack",
@@ -258,6 +260,8 @@ _ALL += (
         ("executorch",),
         factories=_XNNPACK,
         probe="probe",
+        # a call on a new shape lowers a program: 2 s to 3 min here (72 steps, 3 layers)
+        deadline=600.0,
     ),
 )
 

@@ -17,9 +17,8 @@ is silently specialized to the example's batch by ``to_edge`` for the GRU (the p
 then refuses any other batch).  Lowering is what costs: from about 2 seconds for a short
 one-layer RNN to about 3 minutes for a 72-step, 3-layer bidirectional GRU (10,000
 operators) here, so the cache matters, and the laws are affordable at a few examples.
-That cost is also longer than ``rnnspec.check``'s default deadline of 10 s a call, which
-``rnnspec peers`` keeps: there the first call of most shapes fails its law by deadline.
-The laws were measured with ``deadline=None`` (tests/peers/test_executorch.py).
+That cost is far past ``rnnspec.check``'s default deadline of 10 s a call: the rows
+declare their own (``Peer.deadline``, 600 s), which ``rnnspec peers`` and the tests use.
 """
 
 from __future__ import annotations
