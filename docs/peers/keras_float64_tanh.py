@@ -1,7 +1,8 @@
-"""Keras 3 computes tanh in float32 for a float64 tensor, so its float64 RNN layers are
-float32 inside (LSTM, GRU) or fail (SimpleRNN with tanh, on JAX). No rnnspec, no torch.
+"""Keras 3 on JAX computes tanh in float32 for a float64 tensor, so its float64 RNN layers
+are float32 inside (LSTM, GRU) or fail (SimpleRNN with tanh). No rnnspec, no torch.
 
-Run: KERAS_BACKEND=jax python docs/peers/keras_float64_tanh.py   (or =tensorflow)
+Run: KERAS_BACKEND=jax python docs/peers/keras_float64_tanh.py   (or =tensorflow, where
+keras 3.15.1 keeps float64: result_type's 64-to-32-bit demotion spares that backend)
 """
 
 import os

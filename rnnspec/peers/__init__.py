@@ -139,6 +139,32 @@ _ALL: tuple[Peer, ...] = (
     ),
 )
 
+_ALL += (
+    Peer(
+        "keras-tf",
+        "rnnspec.peers.keras_tf",
+        KINDS,
+        "keras-tf",
+        ("tensorflow",),
+        "Keras 3 SimpleRNN / LSTM / GRU (reset_after=True) on TensorFlow, Bidirectional, one "
+        "per layer",
+        ("keras", "tensorflow"),
+        probe="probe",
+    ),
+    Peer(
+        "keras-tf-reset-before",
+        "rnnspec.peers.keras_tf",
+        ("gru",),
+        "keras-tf",
+        ("tensorflow",),
+        "Keras 3 GRU(reset_after=False) on TensorFlow: the 2014 paper's GRU, by design (both "
+        "dtypes: Keras on TensorFlow computes float64 in float64)",
+        ("keras", "tensorflow"),
+        factories=(("gru", "gru_reset_before"),),
+        probe="probe",
+    ),
+)
+
 _PADDLE_CELLS = (("rnn", "rnn_cells"), ("lstm", "lstm_cells"), ("gru", "gru_cells"))
 _ALL += (
     Peer(
