@@ -40,7 +40,7 @@ c = sigmoid(i) * np.tanh(g)
 expected = sigmoid(o) * np.tanh(c)
 actual = np.asarray(layer(inputs))[0]
 print("LSTM float64 output dtype:", actual.dtype)
-print("LSTM float64 max |keras - numpy float64|: %.3g" % np.abs(actual - expected).max())
+print(f"LSTM float64 max |keras - numpy float64|: {np.abs(actual - expected).max():.3g}")
 print("  (float64 rounding is ~1e-16; float32's is ~6e-8)")
 
 try:

@@ -20,8 +20,10 @@ for cls in (paddle.nn.SimpleRNN, paddle.nn.LSTM, paddle.nn.GRU):
             cls(3, 4, num_layers=layers, direction=direction, **no_bias)
             print(f"{cls.__name__}(num_layers={layers}, direction={direction!r}): built")
         except Exception as exc:
-            print(f"{cls.__name__}(num_layers={layers}, direction={direction!r}): "
-                  f"{type(exc).__name__}: {exc}")
+            print(
+                f"{cls.__name__}(num_layers={layers}, direction={direction!r}): "
+                f"{type(exc).__name__}: {exc}"
+            )
 
 # One cell builds, but the frozen zero biases Paddle creates anyway are still counted.
 rnn = paddle.nn.SimpleRNN(3, 4, **no_bias)
@@ -30,8 +32,12 @@ print("  (4 parameters, but only the first two get the flat names the fused kern
 
 # With a projection (five parameters a cell), the flat aliases name the wrong tensors too.
 lstm = paddle.nn.LSTM(3, 4, num_layers=2, proj_size=2)
-print("LSTM(proj_size=2) weight_ih_l1 is", list(lstm.weight_ih_l1.shape),
-      "but layer 1's cell weight_ih is", list(lstm[1].cell.weight_ih.shape))
+print(
+    "LSTM(proj_size=2) weight_ih_l1 is",
+    list(lstm.weight_ih_l1.shape),
+    "but layer 1's cell weight_ih is",
+    list(lstm[1].cell.weight_ih.shape),
+)
 
 # One cell, no bias, against NumPy: h_t = tanh(W_ih x_t + W_hh h_{t-1}).
 # (It builds; its forward hands the fused kernel two weights where it reads four.)
@@ -45,4 +51,4 @@ for t in range(5):
     h = np.tanh(w_ih @ x[0, t] + w_hh @ h)
 print("calling the one-cell SimpleRNN without biases...", flush=True)
 out, _ = rnn(paddle.to_tensor(x.astype("float32")))
-print("1 cell, no bias: max |paddle - numpy| = %.2g" % np.abs(out.numpy()[0, -1] - h).max())
+print(f"1 cell, no bias: max |paddle - numpy| = {np.abs(out.numpy()[0, -1] - h).max():.2g}")
