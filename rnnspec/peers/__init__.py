@@ -234,6 +234,19 @@ _ALL += (
         # call costs 1 to 2.5 s: past rnnspec's 10 s on a loaded machine
         deadline=60.0,
     ),
+    Peer(
+        "torchrl-scan-without-proj",
+        "rnnspec.peers.torchrl",
+        ("lstm",),
+        "torchrl",
+        ("torchrl.modules", "hoptorch"),
+        "torchrl-scan's LSTM without proj_size: its scan never applies the projection either, "
+        "and raises where one is drawn",
+        ("torchrl", "tensordict", "hoptorch"),
+        factories=(("lstm", "lstm_scan"),),
+        narrow=(("proj_size", False),),
+        deadline=60.0,
+    ),
 )
 
 _ALL += (
