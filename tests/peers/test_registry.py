@@ -239,9 +239,14 @@ def test_a_cell_in_a_child_process_brings_its_report_back() -> None:
     torch_itself = Peer(
         "torch", "rnnspec.run.candidates", ("gru",), "none", (), "torch's own module",
         factories=(("gru", "torch_module"),), narrow=(("dtypes", ("float64",)),),
+        # meta-shapes runs Python decompositions; under a loaded -n 2 run this law failed
+        # here twice with 10 s (its message not kept): past the deadline, most likely
+        deadline=60.0,
     )  # fmt: skip
     cell = cell_in_child(torch_itself, "gru", max_examples=1, seed=0, verbose=False)
-    assert (cell.status, cell.failed) == ("passed", ())
+    results = (cell.report or {}).get("results", [])
+    failures = [r["message"] for r in results if r["status"] == "failed"]
+    assert (cell.status, cell.failed) == ("passed", ()), failures
     assert cell.report is not None
     assert cell.report["scope"]["dtypes"] == ["float64"]
     assert cell.passed == cell.report["counts"]["passed"]
