@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -186,16 +188,33 @@ def test_the_cli_writes_the_json_report_of_a_run_whose_candidate_crashed(tmp_pat
     }
 
 
+@contextmanager
+def _sigint_not_ignored() -> Iterator[None]:
+    """A process started with SIGINT ignored (a shell's background job, ``cmd &``) passes
+    that on to its children, and Python then leaves Ctrl-C ignored, as a command run
+    with nohup should.  For the child below to get Ctrl-C, this process must not ignore
+    it while starting the child: a handler is reset to the default across exec."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.parametrize("isolate", [[], ["--isolate"]], ids=["in-process", "isolated"])
 def test_ctrl_c_prints_what_ran_writes_the_json_and_exits_130(
     tmp_path: Path, isolate: list[str]
 ) -> None:
     out = tmp_path / "r.json"
-    proc = subprocess.Popen(
-        _cli("check", "examples.custom_lstm:factory", "--kind", "lstm", *isolate,
-             "--max-examples", "300", "--seed", "0", "--json", str(out)),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-    )  # fmt: skip
+    with _sigint_not_ignored():
+        proc = subprocess.Popen(
+            _cli("check", "examples.custom_lstm:factory", "--kind", "lstm", *isolate,
+                 "--max-examples", "300", "--seed", "0", "--json", str(out)),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        )  # fmt: skip
     assert proc.stderr is not None
     for line in proc.stderr:  # wait until a law has been decided and the next one runs
         if " passed (" in line:
