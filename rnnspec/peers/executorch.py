@@ -23,20 +23,19 @@ declare their own (``Peer.deadline``, 600 s), which ``rnnspec peers`` and the te
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import nn
 
+from rnnspec.peers._kernel import Functional, Programs, program_key
 from rnnspec.peers._port import Call, Ported, Spec
 from rnnspec.peers._scopes import PORT
 from rnnspec.silence import silenced
 
 __all__ = ["gru", "gru_xnnpack", "lstm", "lstm_xnnpack", "probe", "rnn", "rnn_xnnpack"]
 
-_CACHE_SIZE = 32
 # what importing and lowering with executorch 1.5.1 and torch 2.13 warns, none of it ours
 _QUIET = (
     # torch's pytree, on ExecuTorch's copy of the exported program's tree specs
@@ -45,7 +44,7 @@ _QUIET = (
     # torch's CPU kernel, where the export runs it with projections
     (UserWarning, "LSTM with projections is not supported with oneDNN"),
 )
-_programs: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_programs = Programs(32)
 
 
 def probe() -> None:
@@ -56,64 +55,26 @@ def probe() -> None:
         Runtime.get()
 
 
-def _kernel(spec: Spec) -> Any:
-    if spec.kind == "rnn":
-        return torch._VF.rnn_relu if spec.nonlinearity == "relu" else torch._VF.rnn_tanh
-    return torch._VF.lstm if spec.kind == "lstm" else torch._VF.gru
-
-
-class _Functional(nn.Module):
-    """torch's kernel with the weights as arguments: what is exported and lowered."""
-
-    def __init__(self, spec: Spec) -> None:
-        super().__init__()
-        self.spec = spec
-
-    def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> Any:
-        spec = self.spec
-        states = 2 if spec.kind == "lstm" else 1
-        hx: Any = tuple(rest[:states]) if states == 2 else rest[0]
-        params = list(rest[states:])
-        # dropout 0 and train=False: the Scope hands no dropout p > 0 (PORT)
-        return _kernel(spec)(
-            x, hx, params, spec.bias, spec.num_layers, 0.0, False, spec.bidirectional, True
-        )
-
-
 def _method_for(spec: Spec, inputs: list[torch.Tensor], backend: str) -> Any:
-    key = (
-        backend,
-        spec.kind,
-        spec.nonlinearity,
-        spec.num_layers,
-        spec.bidirectional,
-        spec.bias,
-        str(spec.dtype),
-        tuple(tuple(t.shape) for t in inputs),  # x, the states, every weight (the sizes)
-    )
-    if key in _programs:
-        _programs.move_to_end(key)
-        return _programs[key][1]
-    with silenced(_QUIET):
-        from executorch.exir import to_edge_transform_and_lower
-        from executorch.runtime import Runtime
+    def lower() -> tuple[Any, Any]:
+        with silenced(_QUIET):
+            from executorch.exir import to_edge_transform_and_lower
+            from executorch.runtime import Runtime
 
-        exported = torch.export.export(_Functional(spec), tuple(inputs))
-        partitioners: list[Any] = []
-        if backend == "xnnpack":
-            from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
-                XnnpackPartitioner,
-            )
+            exported = torch.export.export(Functional(spec), tuple(inputs))
+            partitioners: list[Any] = []
+            if backend == "xnnpack":
+                from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+                    XnnpackPartitioner,
+                )
 
-            partitioners = [XnnpackPartitioner()]
-        lowered = to_edge_transform_and_lower(exported, partitioner=partitioners)
-        buffer = lowered.to_executorch().buffer
-        program = Runtime.get().load_program(buffer)
-        method = program.load_method("forward")
-    _programs[key] = (program, method)  # the program too: the method runs inside it
-    if len(_programs) > _CACHE_SIZE:
-        _programs.popitem(last=False)
-    return method
+                partitioners = [XnnpackPartitioner()]
+            lowered = to_edge_transform_and_lower(exported, partitioner=partitioners)
+            program = Runtime.get().load_program(lowered.to_executorch().buffer)
+            return program, program.load_method("forward")  # the method runs in its program
+
+    key = program_key(spec, [t.shape for t in inputs], backend)
+    return _programs.get(key, lower)[1]
 
 
 def _factory(reference: nn.RNNBase, backend: str) -> Ported:

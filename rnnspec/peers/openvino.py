@@ -18,7 +18,6 @@ whose law workers are forked before OpenVINO runs, and the slow tests do the sam
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnspec.peers._kernel import Functional, Programs, program_key
 from rnnspec.peers._port import Call, Ported, Spec
 from rnnspec.peers._scopes import PORT
 from rnnspec.silence import silenced
@@ -35,67 +35,29 @@ __all__ = ["gru", "lstm", "rnn"]
 # OpenVINO's CPU plugin computes in bf16 by default where the CPU has bf16 instructions
 # (this machine's does: max |error| ~1e-3 on a float32 LSTM); asked for f32 explicitly
 _CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
-_CACHE_SIZE = 64
 # OpenVINO's PyTorch frontend traces with torch.jit.trace, which torch 2.13 deprecates
 _TRACING = (
     (DeprecationWarning, r"`torch\.jit\.trace` is deprecated"),
     (DeprecationWarning, r"`torch\.jit\.trace_method` is deprecated"),
 )
-_compiled: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-
-
-def _kernel(spec: Spec) -> Any:
-    if spec.kind == "rnn":
-        return torch._VF.rnn_relu if spec.nonlinearity == "relu" else torch._VF.rnn_tanh
-    return torch._VF.lstm if spec.kind == "lstm" else torch._VF.gru
-
-
-class _Functional(nn.Module):
-    """torch's kernel with the weights as arguments: what OpenVINO converts."""
-
-    def __init__(self, spec: Spec) -> None:
-        super().__init__()
-        self.spec = spec
-
-    def forward(self, x: torch.Tensor, *rest: torch.Tensor) -> Any:
-        spec = self.spec
-        states = 2 if spec.kind == "lstm" else 1
-        hx: Any = tuple(rest[:states]) if states == 2 else rest[0]
-        params = list(rest[states:])
-        bidirectional = spec.bidirectional
-        layers = spec.num_layers
-        # dropout 0 and train=False: the Scope hands no dropout p > 0 (PORT)
-        return _kernel(spec)(x, hx, params, spec.bias, layers, 0.0, False, bidirectional, True)
+_compiled = Programs(64)
 
 
 def _compiled_for(spec: Spec, arrays: list[np.ndarray]) -> Any:
-    import openvino
+    def compile_() -> Any:
+        import openvino
 
-    key = (
-        spec.kind,
-        spec.nonlinearity,
-        spec.num_layers,
-        spec.bidirectional,
-        spec.bias,
-        str(spec.dtype),
-        tuple(a.shape for a in arrays),  # x, the states and every weight (input_size too)
-    )
-    if key in _compiled:
-        _compiled.move_to_end(key)
-        return _compiled[key]
-    example = tuple(torch.from_numpy(a) for a in arrays)
-    with silenced(_TRACING):
-        model = openvino.convert_model(
-            _Functional(spec),
-            example_input=example,
-            # static shapes: the frontend's LSTM/GRU conversion needs the weights' shapes
-            input=[tuple(a.shape) for a in arrays],
-        )
-    compiled = openvino.compile_model(model, "CPU", _CONFIG)
-    _compiled[key] = compiled
-    if len(_compiled) > _CACHE_SIZE:
-        _compiled.popitem(last=False)
-    return compiled
+        example = tuple(torch.from_numpy(a) for a in arrays)
+        with silenced(_TRACING):
+            model = openvino.convert_model(
+                Functional(spec),
+                example_input=example,
+                # static shapes: the frontend's LSTM/GRU conversion needs the weights' shapes
+                input=[tuple(a.shape) for a in arrays],
+            )
+        return openvino.compile_model(model, "CPU", _CONFIG)
+
+    return _compiled.get(program_key(spec, [a.shape for a in arrays]), compile_)
 
 
 def _factory(reference: nn.RNNBase) -> Ported:

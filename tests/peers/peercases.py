@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from typing import Any
 
 import torch
@@ -66,6 +66,39 @@ def assert_matches_torch(
                 assert a.shape == e.shape
                 assert a.dtype == e.dtype
                 torch.testing.assert_close(a, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+def assert_cached_programs_take_their_callers_weights(
+    factory: Callable[[Any], Any], programs: Sized
+) -> None:
+    """A converting peer (OpenVINO, ExecuTorch) keeps a program by configuration and
+    shapes: a second module of the same configuration reuses it, with its own weights."""
+    first = reference("lstm", torch.float32, num_layers=2)
+    x, hx = _inputs(first)
+    factory(first)(x, hx)
+    count = len(programs)
+    second = reference("lstm", torch.float32, num_layers=2)
+    with torch.no_grad():
+        for p in second.parameters():
+            p.mul_(-0.5)
+        expected = _flat(second(x, hx))
+    actual = _flat(factory(second)(x, hx))
+    assert len(programs) == count  # the same configuration and shapes: cached
+    for a, e in zip(actual, expected, strict=True):
+        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+
+
+def assert_weights_are_read_at_each_call(factory: Callable[[Any], Any]) -> None:
+    """Weights changed after the factory ran are the ones the next call uses."""
+    module = reference("gru", torch.float32)
+    candidate = factory(module)
+    x, hx = _inputs(module)
+    candidate(x, hx)
+    with torch.no_grad():
+        module.weight_hh_l0.add_(0.25)
+        expected = _flat(module(x, hx))
+    for a, e in zip(_flat(candidate(x, hx)), expected, strict=True):
+        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
 
 
 def failed_laws(

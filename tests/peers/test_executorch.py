@@ -21,7 +21,9 @@ from peercases import (  # noqa: E402
     CONFIGS,
     _flat,
     _inputs,
+    assert_cached_programs_take_their_callers_weights,
     assert_matches_torch,
+    assert_weights_are_read_at_each_call,
     failed_laws,
     reference,
 )
@@ -65,31 +67,11 @@ def test_xnnpack_computes_what_torch_computes(kind: str) -> None:
 
 
 def test_a_cached_program_uses_the_weights_of_its_caller() -> None:
-    first = reference("lstm", torch.float32, num_layers=2)
-    x, hx = _inputs(first)
-    PEER.factory("lstm")(first)(x, hx)
-    programs = len(port._programs)
-    second = reference("lstm", torch.float32, num_layers=2)
-    with torch.no_grad():
-        for p in second.parameters():
-            p.mul_(-0.5)
-        expected = _flat(second(x, hx))
-    actual = _flat(PEER.factory("lstm")(second)(x, hx))
-    assert len(port._programs) == programs  # the same configuration and shapes: cached
-    for a, e in zip(actual, expected, strict=True):
-        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+    assert_cached_programs_take_their_callers_weights(PEER.factory("lstm"), port._programs)
 
 
 def test_weights_changed_after_the_factory_are_the_ones_used() -> None:
-    module = reference("gru", torch.float32)
-    candidate = PEER.factory("gru")(module)
-    x, hx = _inputs(module)
-    candidate(x, hx)
-    with torch.no_grad():
-        module.weight_hh_l0.add_(0.25)
-        expected = _flat(module(x, hx))
-    for a, e in zip(_flat(candidate(x, hx)), expected, strict=True):
-        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+    assert_weights_are_read_at_each_call(PEER.factory("gru"))
 
 
 def test_outputs_outlive_the_next_execution() -> None:
