@@ -122,7 +122,9 @@ def test_the_scan_refuses_what_its_scope_leaves_out(kind: str) -> None:
 
 
 @pytest.mark.slow  # 5 examples per law: each call of the scan costs 1 to 2.5 s here
-@pytest.mark.parametrize(("name", "kind"), [("torchrl-scan", "gru")])
+@pytest.mark.parametrize(
+    ("name", "kind"), [("torchrl-scan", "gru"), ("torchrl-scan-without-proj", "lstm")]
+)
 def test_every_law_in_the_scans_scope_passes(name: str, kind: str) -> None:
     peer = PEERS[name]
     failed = failed_laws(peer.factory(kind), kind, peer.scope(kind), 5, peer.deadline)
