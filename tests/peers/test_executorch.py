@@ -91,4 +91,4 @@ def test_outputs_outlive_the_next_execution() -> None:
 def test_every_law_passes(kind: str) -> None:
     # the peer's deadline: a call on a new shape lowers a program, which takes longer than
     # check's default 10 s for most drawn shapes (and minutes for the longest)
-    assert failed_laws(PEER.factory(kind), kind, PEER.scope(kind), 2, PEER.deadline) == set()
+    assert failed_laws(PEER, kind, 2) == set()

@@ -71,10 +71,10 @@ def test_the_gru_is_diagnosed_as_the_paper_variant() -> None:
 @pytest.mark.slow  # every law at 30 examples: minutes; tox -e peers-* runs it
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 def test_every_law_in_scope_passes(kind: str) -> None:
-    assert failed_laws(PEER.factory(kind), kind) == set()
+    assert failed_laws(PEER, kind) == set()
 
 
 @pytest.mark.slow  # every law at the table's budget for the JAX rows (10 examples): minutes
 def test_the_gru_fails_exactly_the_laws_that_compare_with_torchs_gru() -> None:
-    failed = failed_laws(PEER.factory("gru"), "gru", max_examples=10)
+    failed = failed_laws(PEER, "gru", max_examples=10)
     assert failed == {"equivalence", "oracle", "dropout-inactive"}

@@ -101,11 +101,11 @@ def test_reset_after_false_is_diagnosed_as_the_paper_variant() -> None:
 @pytest.mark.slow  # every law at 30 examples: minutes; tox -e peers-* runs it
 def test_every_law_in_scope_passes_for_the_rnn_in_float32() -> None:
     peer = PEERS["keras-jax-float32"]
-    assert failed_laws(peer.factory("rnn"), "rnn", peer.scope("rnn")) == set()
+    assert failed_laws(peer, "rnn") == set()
 
 
 @pytest.mark.slow  # every law at the table's budget for Keras (10 examples): minutes
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_float64_fails_the_laws_that_compare_with_a_float64_computation(kind: str) -> None:
-    failed = failed_laws(PEER.factory(kind), kind, max_examples=10)
+    failed = failed_laws(PEER, kind, max_examples=10)
     assert failed == {"equivalence", "oracle", "dropout-inactive"}

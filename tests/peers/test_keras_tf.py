@@ -138,11 +138,11 @@ def test_the_probe_refuses_a_process_with_keras_on_another_backend() -> None:
 @pytest.mark.slow  # every law at 30 examples: minutes a kind; tox -e peers-keras-tf runs it
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_every_law_in_scope_passes(kind: str) -> None:
-    assert failed_laws(PEER.factory(kind), kind, PEER.scope(kind)) == set()
+    assert failed_laws(PEER, kind) == set()
 
 
 @pytest.mark.slow  # the paper's GRU by design: what differs from torch's GRU, and only that
 def test_reset_before_fails_only_the_laws_that_compare_with_torch_s_gru() -> None:
     peer = PEERS["keras-tf-reset-before"]
-    failed = failed_laws(peer.factory("gru"), "gru", peer.scope("gru"))
+    failed = failed_laws(peer, "gru")
     assert failed == {"equivalence", "oracle", "dropout-inactive"}

@@ -79,4 +79,4 @@ def test_training_mode_dropout_one_zeroes_the_top_layers_input() -> None:
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_every_law_in_scope_passes(name: str, kind: str) -> None:
     peer = PEERS[name]
-    assert failed_laws(peer.factory(kind), kind, peer.scope(kind)) == set()
+    assert failed_laws(peer, kind) == set()

@@ -75,7 +75,7 @@ def test_the_lstm_ignores_its_projection() -> None:
 @pytest.mark.parametrize(("name", "kind"), [("torchrl", "gru"), ("torchrl-without-proj", "lstm")])
 def test_every_law_in_scope_passes(name: str, kind: str) -> None:
     peer = PEERS[name]
-    assert failed_laws(peer.factory(kind), kind, peer.scope(kind)) == set()
+    assert failed_laws(peer, kind) == set()
 
 
 def test_meta_device_modules_are_built_on_it() -> None:
@@ -127,5 +127,5 @@ def test_the_scan_refuses_what_its_scope_leaves_out(kind: str) -> None:
 )
 def test_every_law_in_the_scans_scope_passes(name: str, kind: str) -> None:
     peer = PEERS[name]
-    failed = failed_laws(peer.factory(kind), kind, peer.scope(kind), 5, peer.deadline)
+    failed = failed_laws(peer, kind, 5)
     assert failed == set()
