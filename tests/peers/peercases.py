@@ -115,7 +115,8 @@ def failed_laws(peer: Peer, kind: str, max_examples: int = 30) -> set[str]:
     """
     cell = cell_in_child(peer, kind, max_examples=max_examples, seed=0, verbose=False)
     assert cell.status in ("passed", "failed"), f"{peer.name} {kind}: {cell.status}: {cell.why}"
-    return {law.split(" [")[0] for law in cell.failed}
+    assert cell.report is not None
+    return {r["law"] for r in cell.report["results"] if r["status"] == "failed"}
 
 
 def every_case(kinds: Iterable[str]) -> list[tuple[str, torch.dtype, dict[str, Any]]]:
